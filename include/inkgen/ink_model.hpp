@@ -1,0 +1,46 @@
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <torch/csrc/jit/api/module.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "inkgen/model_card.hpp"
+
+namespace inkgen {
+
+struct LoadOptions {
+  c10::Device device = c10::Device(c10::kCPU);
+  CardOverrides overrides;
+};
+
+// A TorchScript ink model ready to run: in eval mode, its parameters frozen (the optimizer moves
+// the input, never the weights), checked by one forward pass on its card's input shape.
+struct InkModel {
+  std::filesystem::path path;
+  ModelCard card;
+  std::string card_origin;  // "embedded inkgen.json", "sidecar <file>", "command line"
+  torch::jit::Module module;
+  c10::Device device = c10::Device(c10::kCPU);
+  std::vector<std::int64_t> output_shape;  // for one sample, without the batch dimension
+  std::int64_t parameter_count = 0;
+
+  // The input shape for a batch of n samples: {n, C, D, H, W}.
+  std::vector<std::int64_t> batch_shape(std::int64_t n) const;
+};
+
+// Loads the model and its card (embedded `inkgen.json`, else sidecar `<stem>.json`, else the
+// command line's overrides). Throws Error(model) with a one-line reason.
+InkModel load_ink_model(const std::filesystem::path& path, const LoadOptions& options);
+
+// One forward pass; the input is (N, C, D, H, W) on the model's device and scale. Throws
+// Error(model) when the model fails or returns something other than a float tensor with N rows.
+at::Tensor forward(const InkModel& model, const at::Tensor& input);
+
+// The default model shipped with inkgen (models/ of the source tree or of the installation).
+std::filesystem::path bundled_model_path();
+
+}  // namespace inkgen

@@ -1,0 +1,77 @@
+
+#include <torch/version.h>
+
+#include <iostream>
+#include <memory>
+
+#include "commands.hpp"
+#include "inkgen/version.hpp"
+
+namespace inkgen::cli {
+
+namespace {
+
+nlohmann::json describe(const InkModel& model) {
+  const auto& card = model.card;
+  nlohmann::json j;
+  j["path"] = model.path.string();
+  j["name"] = card.name;
+  j["card_origin"] = model.card_origin;
+  j["card"] = card.json;
+  j["input_shape"] = model.batch_shape(1);
+  j["scale"] = card.scale.text();
+  j["range"] = {card.range_lo, card.range_hi};
+  j["z0"] = card.z0 ? nlohmann::json(*card.z0) : nlohmann::json(nullptr);
+  j["output_kind"] = to_string(card.output_kind);
+  j["output_shape"] = model.output_shape;
+  j["output_meaning"] = card.output_meaning;
+  j["parameters"] = model.parameter_count;
+  j["device"] = model.device.str();
+  j["inkgen_version"] = INKGEN_VERSION;
+  j["torch_version"] = TORCH_VERSION;
+  return j;
+}
+
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+Command add_info_command(CLI::App& parent, const Context& context) {
+  auto options = std::make_shared<ModelOptions>();
+  CLI::App* app = parent.add_subcommand("info", "Show a model's card, size and output shape");
+  add_model_options(*app, *options, false);
+  return {app, [options, &context]() {
+            const InkModel model =
+                load_model(*options, context.global, bundled_model_path().string());
+            const nlohmann::json j = describe(model);
+            if (context.global.json) {
+              print_json(j);
+              return 0;
+            }
+            const auto& card = model.card;
+            std::cout << "model       " << card.name << "  (" << model.path.string() << ")\n"
+                      << "card        " << model.card_origin << "\n"
+                      << "input       " << shape_text(model.batch_shape(1)) << "  N,C,D,H,W\n"
+                      << "scale       " << card.scale.text() << ", valid range [" << card.range_lo
+                      << ", " << card.range_hi << "]\n"
+                      << "z0          "
+                      << (card.z0 ? std::to_string(*card.z0)
+                                  : std::string("not in the card: the centred window"))
+                      << "\n"
+                      << "output      " << to_string(card.output_kind) << " "
+                      << shape_text(model.output_shape) << " per sample"
+                      << (card.output_meaning.empty() ? "" : ": " + card.output_meaning) << "\n"
+                      << "parameters  " << model.parameter_count << "\n"
+                      << "device      " << model.device.str() << "\n";
+            if (card.json.contains("metrics"))
+              std::cout << "metrics     " << card.json["metrics"].dump() << "\n";
+            return 0;
+          }};
+}
+
+}  // namespace inkgen::cli

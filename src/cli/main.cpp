@@ -1,0 +1,79 @@
+// inkgen: what ink-detection models look for. This file only parses the command line and turns
+// errors into one-line messages with documented exit codes; the work is in the core library.
+#include <spdlog/spdlog.h>
+
+#include <c10/util/Exception.h>
+#include <torch/version.h>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+
+#include "commands.hpp"
+#include "inkgen/error.hpp"
+#include "inkgen/version.hpp"
+
+namespace {
+
+// Set by SIGINT/SIGTERM; long runs poll it between steps, write what they have and stop.
+// A signal handler can reach nothing but a static, so this is the one in the program.
+std::atomic<bool> stop_requested{false};
+
+extern "C" void on_stop_signal(int) {
+  stop_requested.store(true);
+}
+
+int fail(inkgen::ErrorKind kind, const std::string& message) {
+  std::cerr << "inkgen: error: " << message << std::endl;
+  return inkgen::exit_code(kind);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+
+  CLI::App app{
+      "inkgen: shows what an ink-detection model has learned to look for, by optimizing its input "
+      "volume"};
+  app.set_version_flag(
+      "--version", std::string("inkgen ") + INKGEN_VERSION + " (LibTorch " + TORCH_VERSION + ")");
+  app.fallthrough();  // global options may come after the subcommand
+  app.require_subcommand(0, 1);
+
+  inkgen::cli::GlobalOptions global;
+  inkgen::cli::add_global_options(app, global);
+  const inkgen::cli::Context context{global, stop_requested};
+  const std::vector<inkgen::cli::Command> commands{
+      inkgen::cli::add_info_command(app, context),
+      inkgen::cli::add_score_command(app, context),
+  };
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return fail(inkgen::ErrorKind::usage, std::string(e.what()) + "; see inkgen --help");
+  }
+
+  try {
+    inkgen::cli::apply_global_options(global);
+    for (const auto& command : commands) {
+      if (command.app->parsed()) return command.run();
+    }
+    return fail(inkgen::ErrorKind::usage, "no command given; see inkgen --help");
+  } catch (const inkgen::Error& e) {
+    return fail(e.kind(), e.what());
+  } catch (const c10::Error& e) {
+    return fail(inkgen::ErrorKind::internal,
+                "LibTorch: " + inkgen::short_reason(e) + "; please report this");
+  } catch (const std::exception& e) {
+    return fail(inkgen::ErrorKind::internal, std::string(e.what()) + "; please report this");
+  }
+}

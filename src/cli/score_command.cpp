@@ -1,0 +1,86 @@
+#include <spdlog/spdlog.h>
+
+#include <ATen/core/grad_mode.h>
+
+#include <iomanip>
+#include <iostream>
+#include <memory>
+
+#include "commands.hpp"
+#include "inkgen/crop.hpp"
+#include "inkgen/error.hpp"
+#include "inkgen/ink_score.hpp"
+#include "inkgen/segment.hpp"
+#include "inkgen/volume_tensor.hpp"
+
+namespace inkgen::cli {
+
+namespace {
+
+struct ScoreOptions {
+  ModelOptions model;
+  std::string segment;
+  std::string crop;
+  std::optional<int> z0;
+};
+
+}  // namespace
+
+Command add_score_command(CLI::App& parent, const Context& context) {
+  auto options = std::make_shared<ScoreOptions>();
+  CLI::App* app = parent.add_subcommand("score", "Ink score of a real segment crop");
+  add_model_options(*app, options->model, false);
+  app->add_option("-s,--segment", options->segment, "Segment directory (layers/00.tif ...)")
+      ->required();
+  app->add_option("-c,--crop", options->crop, "x1,y1,x2,y2 (x = column, end exclusive)")
+      ->required();
+  app->add_option("--z0", options->z0,
+                  "First layer (default: the card's z0, else the centred window)");
+  return {app, [options, &context]() {
+            const Crop crop = parse_crop(options->crop);
+            const InkModel model =
+                load_model(options->model, context.global, bundled_model_path().string());
+            const Segment segment = open_segment(options->segment);
+            const auto& card = model.card;
+            const int z0 = options->z0.value_or(card.default_z0(segment.layer_count()));
+            if (crop.width() != card.width() || crop.height() != card.height()) {
+              throw Error(ErrorKind::input,
+                          "crop " + crop.text() + " is " + std::to_string(crop.width()) + "x" +
+                              std::to_string(crop.height()) + " but model '" + card.name +
+                              "' takes " + std::to_string(card.width()) + "x" +
+                              std::to_string(card.height()) + "; give a crop of that size");
+            }
+            if (card.channels() != 1) {
+              throw Error(ErrorKind::model, "model '" + card.name + "' takes " +
+                                                std::to_string(card.channels()) +
+                                                " channels; segments give one");
+            }
+            const RawVolume raw = read_crop(segment, crop, z0, static_cast<int>(card.depth()));
+            at::NoGradGuard no_grad;
+            const auto input = to_model_scale(raw, card.scale).unsqueeze(0).to(model.device);
+            const auto output = forward(model, input);
+            const InkScore score = ink_scores(output, card.output_kind).front();
+            if (context.global.json) {
+              nlohmann::json j;
+              j["model"] = card.name;
+              j["model_path"] = model.path.string();
+              j["segment"] = segment.dir.string();
+              j["crop"] = {crop.x1, crop.y1, crop.x2, crop.y2};
+              j["z0"] = z0;
+              j["depth"] = card.depth();
+              j["logit"] = score.logit;
+              j["probability"] = score.probability;
+              j["output_shape"] = model.output_shape;
+              j["device"] = model.device.str();
+              print_json(j);
+            } else {
+              std::cout << std::setprecision(6) << "ink score of " << segment.name << " crop "
+                        << crop.text() << " layers " << z0 << ".." << z0 + card.depth() - 1
+                        << ": logit " << score.logit << ", probability " << score.probability
+                        << "\n";
+            }
+            return 0;
+          }};
+}
+
+}  // namespace inkgen::cli

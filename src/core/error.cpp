@@ -1,0 +1,69 @@
+#include "inkgen/error.hpp"
+
+#include <c10/util/Exception.h>
+
+namespace inkgen {
+
+Error::Error(ErrorKind kind, const std::string& message)
+    : std::runtime_error(message), kind_(kind) {}
+
+int exit_code(ErrorKind kind) noexcept {
+  switch (kind) {
+    case ErrorKind::usage:
+      return 2;
+    case ErrorKind::input:
+      return 3;
+    case ErrorKind::model:
+      return 4;
+    case ErrorKind::output:
+      return 5;
+    case ErrorKind::interrupted:
+      return 130;
+    case ErrorKind::internal:
+      return 70;
+  }
+  return 70;
+}
+
+const char* to_string(ErrorKind kind) noexcept {
+  switch (kind) {
+    case ErrorKind::usage:
+      return "usage";
+    case ErrorKind::input:
+      return "input";
+    case ErrorKind::model:
+      return "model";
+    case ErrorKind::output:
+      return "output";
+    case ErrorKind::interrupted:
+      return "interrupted";
+    case ErrorKind::internal:
+      return "internal";
+  }
+  return "internal";
+}
+
+std::string short_reason(const std::exception& e) {
+  std::string text;
+  if (const auto* torch_error = dynamic_cast<const c10::Error*>(&e)) {
+    text = torch_error->what_without_backtrace();
+  } else {
+    text = e.what();
+  }
+  // A TorchScript failure ends with "<Type>Error: <message>" after its traceback.
+  for (const char* marker :
+       {"RuntimeError: ", "ValueError: ", "AssertionError: ", "IndexError: "}) {
+    const auto at = text.rfind(marker);
+    if (at != std::string::npos) {
+      text = text.substr(at);
+      break;
+    }
+  }
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+    text.pop_back();
+  const auto nl = text.find('\n');
+  if (nl != std::string::npos) text.resize(nl);
+  return text;
+}
+
+}  // namespace inkgen

@@ -1,0 +1,152 @@
+#include "inkgen/ink_model.hpp"
+
+#include <torch/script.h>
+#include <torch/version.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "inkgen/error.hpp"
+#include "inkgen/version.hpp"
+
+namespace inkgen {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i)
+    out += (i ? "," : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::string type_name(const c10::IValue& value) {
+  return value.tagKind();
+}
+
+}  // namespace
+
+std::vector<std::int64_t> InkModel::batch_shape(std::int64_t n) const {
+  return {n, card.channels(), card.depth(), card.height(), card.width()};
+}
+
+at::Tensor forward(const InkModel& model, const at::Tensor& input) {
+  torch::jit::Module module = model.module;  // a handle: copying shares the module
+  c10::IValue out;
+  try {
+    out = module.forward({input});
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::model, "model '" + model.card.name + "' failed on input " +
+                                      shape_text(input.sizes().vec()) + ": " + short_reason(e) +
+                                      "; check input.shape in its card");
+  }
+  if (!out.isTensor()) {
+    throw Error(ErrorKind::model,
+                "model '" + model.card.name + "' returns a " + type_name(out) +
+                    ", not a tensor; export a module whose forward returns the ink "
+                    "logits (or probabilities) as one tensor");
+  }
+  auto tensor = out.toTensor();
+  if (!tensor.is_floating_point() || tensor.dim() < 1 || tensor.size(0) != input.size(0)) {
+    throw Error(ErrorKind::model, "model '" + model.card.name + "' returns a tensor of shape " +
+                                      shape_text(tensor.sizes().vec()) + " for a batch of " +
+                                      std::to_string(input.size(0)) +
+                                      "; it must return floats with one row per sample");
+  }
+  return tensor;
+}
+
+InkModel load_ink_model(const fs::path& path, const LoadOptions& options) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    throw Error(ErrorKind::model,
+                "model file '" + path.string() +
+                    "' not found; give --model with the path of a TorchScript .pt file");
+  }
+  InkModel model;
+  model.path = path;
+  model.device = options.device;
+
+  torch::jit::ExtraFilesMap extra{{"inkgen.json", ""}};
+  try {
+    model.module = torch::jit::load(path.string(), options.device, extra);
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::model,
+                "'" + path.string() + "' is not a TorchScript model LibTorch " + TORCH_VERSION +
+                    " can load (" + short_reason(e) +
+                    "); save it with torch.jit.save from torch.jit.script or trace");
+  }
+
+  const fs::path sidecar = fs::path(path).replace_extension(".json");
+  const auto& embedded = extra.at("inkgen.json");
+  if (!embedded.empty()) {
+    model.card = parse_model_card_text(embedded, "'inkgen.json' in " + path.filename().string());
+    model.card_origin = "embedded inkgen.json";
+  } else if (fs::is_regular_file(sidecar, ec)) {
+    model.card = parse_model_card_text(read_text(sidecar), sidecar.filename().string());
+    model.card_origin = "sidecar " + sidecar.string();
+  } else if (options.overrides.can_stand_alone()) {
+    model.card = card_from_overrides(path.stem().string(), options.overrides);
+    model.card_origin = "command line";
+  } else {
+    throw Error(ErrorKind::model, "model '" + path.string() +
+                                      "' has no card (no inkgen.json inside, no " +
+                                      sidecar.filename().string() +
+                                      " beside it); give --input-shape C,D,H,W and --scale RULE");
+  }
+  if (model.card_origin != "command line") {
+    const auto& o = options.overrides;
+    if (o.input_shape || o.scale || o.range || o.z0 || o.output_kind) {
+      model.card = apply_overrides(model.card, o);
+      model.card_origin += " with command-line overrides";
+    }
+  }
+
+  model.module.eval();
+  for (auto p : model.module.parameters()) {
+    p.requires_grad_(false);
+    model.parameter_count += p.numel();
+  }
+
+  // One forward pass on the card's shape, so that a wrong card or a broken model fails here with
+  // a clear message rather than in the middle of a run.
+  at::NoGradGuard no_grad;
+  const auto shape = model.batch_shape(1);
+  const auto numel = shape[1] * shape[2] * shape[3] * shape[4];
+  const auto probe = at::linspace(model.card.range_lo, model.card.range_hi, numel,
+                                  at::TensorOptions().dtype(at::kFloat).device(options.device))
+                         .reshape(shape);
+  at::Tensor out;
+  try {
+    out = forward(model, probe);
+  } catch (const Error& e) {
+    throw Error(ErrorKind::model, std::string("load check: ") + e.what());
+  }
+  if (!at::isfinite(out).all().item<bool>()) {
+    throw Error(ErrorKind::model,
+                "model '" + model.card.name +
+                    "' gives NaN or infinite output on a valid input; the model file is "
+                    "broken or its card's scale is wrong");
+  }
+  model.output_shape.assign(out.sizes().begin() + 1, out.sizes().end());
+  return model;
+}
+
+fs::path bundled_model_path() {
+  // An installed inkgen finds its model beside itself; a build tree finds the source's models/.
+  const fs::path installed = fs::path(INKGEN_INSTALL_DATADIR) / "models" / INKGEN_BUNDLED_MODEL;
+  std::error_code ec;
+  if (fs::is_regular_file(installed, ec)) return installed;
+  return fs::path(INKGEN_SOURCE_DIR) / "models" / INKGEN_BUNDLED_MODEL;
+}
+
+}  // namespace inkgen

@@ -1,0 +1,194 @@
+#include "inkgen/model_card.hpp"
+
+#include <sstream>
+
+#include "inkgen/error.hpp"
+
+namespace inkgen {
+
+namespace {
+
+[[noreturn]] void card_error(const std::string& origin, const std::string& problem) {
+  throw Error(ErrorKind::model, "model card " + origin + ": " + problem +
+                                    "; fix the card (README \"Model cards\") or give "
+                                    "--input-shape and --scale");
+}
+
+const nlohmann::json& require(const nlohmann::json& object, const char* key,
+                              const std::string& path, const std::string& origin) {
+  if (!object.is_object() || !object.contains(key)) {
+    card_error(origin, "missing key '" + path + key + "'");
+  }
+  return object.at(key);
+}
+
+std::array<std::int64_t, 4> shape_from_json(const nlohmann::json& j, const std::string& origin) {
+  if (!j.is_array() || j.size() != 4) {
+    card_error(origin, "'input.shape' must be a list of 4 integers [C, D, H, W], got " + j.dump());
+  }
+  std::array<std::int64_t, 4> shape{};
+  for (std::size_t i = 0; i < 4; ++i) {
+    if (!j[i].is_number_integer() || j[i].get<std::int64_t>() <= 0) {
+      card_error(origin, "'input.shape' must hold positive integers, got " + j.dump());
+    }
+    shape[i] = j[i].get<std::int64_t>();
+  }
+  return shape;
+}
+
+ValueScale scale_from_json(const nlohmann::json& j, const std::string& origin) {
+  if (j.is_string()) {
+    try {
+      return parse_value_scale(j.get<std::string>());
+    } catch (const Error& e) {
+      card_error(origin, std::string("'input.scale': ") + e.what());
+    }
+  }
+  if (j.is_object()) {
+    ValueScale s;
+    s.shift = j.value("shift", 0);
+    if (j.contains("clip") && !j.at("clip").is_null()) s.clip = j.at("clip").get<int>();
+    s.divisor = j.value("divisor", 65535.0);
+    if (s.divisor <= 0 || s.shift < 0 || s.shift > 15)
+      card_error(origin, "'input.scale' is out of bounds");
+    return s;
+  }
+  card_error(origin, "'input.scale' must be a rule such as \"raw16/65535\", got " + j.dump());
+}
+
+}  // namespace
+
+int ModelCard::default_z0(int layer_count) const {
+  if (z0) return *z0;
+  return std::max(0, static_cast<int>((layer_count - depth() + 1) / 2));
+}
+
+OutputKind parse_output_kind(const std::string& text) {
+  if (text == "logits" || text == "logit") return OutputKind::logits;
+  if (text == "probability" || text == "probabilities") return OutputKind::probability;
+  throw Error(ErrorKind::usage, "unknown output kind '" + text + "'; use logits or probability");
+}
+
+const char* to_string(OutputKind kind) {
+  return kind == OutputKind::logits ? "logits" : "probability";
+}
+
+std::array<std::int64_t, 4> parse_input_shape(const std::string& text) {
+  std::array<std::int64_t, 4> shape{};
+  std::stringstream in(text);
+  std::string part;
+  std::size_t i = 0;
+  while (std::getline(in, part, ',')) {
+    std::size_t used = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(part, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (i >= 4 || used != part.size() || v <= 0) {
+      i = 5;
+      break;
+    }
+    shape[i++] = v;
+  }
+  if (i != 4) {
+    throw Error(ErrorKind::usage,
+                "--input-shape '" + text +
+                    "' is not C,D,H,W; write four positive integers, e.g. 1,30,64,64");
+  }
+  return shape;
+}
+
+ModelCard parse_model_card(const nlohmann::json& card, const std::string& origin) {
+  if (!card.is_object()) card_error(origin, "the card is not a JSON object");
+  ModelCard out;
+  try {
+    const auto& name = require(card, "name", "", origin);
+    if (!name.is_string() || name.get<std::string>().empty())
+      card_error(origin, "'name' must be a non-empty string");
+    out.name = name.get<std::string>();
+
+    const auto& input = require(card, "input", "", origin);
+    out.input_shape = shape_from_json(require(input, "shape", "input.", origin), origin);
+    out.scale = scale_from_json(require(input, "scale", "input.", origin), origin);
+    if (input.contains("layout") && input.at("layout") != "N,C,D,H,W") {
+      card_error(origin, "'input.layout' is " + input.at("layout").dump() +
+                             "; inkgen feeds N,C,D,H,W (wrap the model to take that layout)");
+    }
+    if (input.contains("dtype") && input.at("dtype") != "float32") {
+      card_error(origin, "'input.dtype' is " + input.at("dtype").dump() + "; inkgen feeds float32");
+    }
+    out.range_lo = 0.0;
+    out.range_hi = out.scale.max_value();
+    if (input.contains("range")) {
+      const auto& r = input.at("range");
+      if (!r.is_array() || r.size() != 2 || !r[0].is_number() || !r[1].is_number() ||
+          r[0].get<double>() >= r[1].get<double>()) {
+        card_error(origin, "'input.range' must be [lo, hi] with lo < hi, got " + r.dump());
+      }
+      out.range_lo = r[0].get<double>();
+      out.range_hi = r[1].get<double>();
+    }
+    if (input.contains("z0")) {
+      const auto& z = input.at("z0");
+      if (!z.is_number_integer() || z.get<int>() < 0)
+        card_error(origin, "'input.z0' must be an integer >= 0");
+      out.z0 = z.get<int>();
+    }
+
+    const auto& output = require(card, "output", "", origin);
+    const auto& kind = require(output, "kind", "output.", origin);
+    if (!kind.is_string())
+      card_error(origin, "'output.kind' must be \"logits\" or \"probability\"");
+    try {
+      out.output_kind = parse_output_kind(kind.get<std::string>());
+    } catch (const Error&) {
+      card_error(origin, "'output.kind' is " + kind.dump() + ", not \"logits\" or \"probability\"");
+    }
+    out.output_meaning = output.value("meaning", std::string());
+  } catch (const nlohmann::json::exception& e) {
+    card_error(origin, std::string("a value has the wrong type (") + e.what() + ")");
+  }
+  out.json = card;
+  return out;
+}
+
+ModelCard parse_model_card_text(const std::string& text, const std::string& origin) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(ErrorKind::model, "model card " + origin + " is not valid JSON (byte " +
+                                      std::to_string(e.byte) +
+                                      "); fix the JSON or give --input-shape and --scale");
+  }
+  return parse_model_card(j, origin);
+}
+
+ModelCard card_from_overrides(const std::string& name, const CardOverrides& o) {
+  nlohmann::json j;
+  j["name"] = name;
+  j["input"]["shape"] = *o.input_shape;
+  j["input"]["scale"] = parse_value_scale(*o.scale).text();
+  if (o.range) j["input"]["range"] = *o.range;
+  if (o.z0) j["input"]["z0"] = *o.z0;
+  j["output"]["kind"] = to_string(o.output_kind.value_or(OutputKind::logits));
+  j["output"]["meaning"] = "not stated (no card; given on the command line)";
+  return parse_model_card(j, "from the command line");
+}
+
+ModelCard apply_overrides(ModelCard card, const CardOverrides& o) {
+  nlohmann::json j = card.json;
+  if (o.input_shape) j["input"]["shape"] = *o.input_shape;
+  if (o.scale) {
+    j["input"]["scale"] = parse_value_scale(*o.scale).text();
+    if (!o.range) j["input"].erase("range");  // a new rule has its own natural range
+  }
+  if (o.range) j["input"]["range"] = *o.range;
+  if (o.z0) j["input"]["z0"] = *o.z0;
+  if (o.output_kind) j["output"]["kind"] = to_string(*o.output_kind);
+  return parse_model_card(j, "with command-line overrides");
+}
+
+}  // namespace inkgen

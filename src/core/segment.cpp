@@ -1,0 +1,156 @@
+#include "inkgen/segment.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "inkgen/error.hpp"
+#include "inkgen/layer_image.hpp"
+
+namespace inkgen {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::optional<int> layer_number(const fs::path& file) {
+  const std::string stem = file.stem().string();
+  if (stem.empty() || stem.size() > 6 || !std::all_of(stem.begin(), stem.end(), ::isdigit))
+    return std::nullopt;
+  return std::stoi(stem);
+}
+
+std::optional<fs::path> find_mask(const fs::path& dir, const std::string& name) {
+  std::error_code ec;
+  const fs::path named = dir / (name + "_mask.png");
+  if (fs::is_regular_file(named, ec)) return named;
+  std::vector<fs::path> found;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const auto file = entry.path().filename().string();
+    if (entry.is_regular_file() && file.size() > 9 &&
+        file.compare(file.size() - 9, 9, "_mask.png") == 0) {
+      found.push_back(entry.path());
+    }
+  }
+  std::sort(found.begin(), found.end());
+  if (found.empty()) return std::nullopt;
+  return found.front();
+}
+
+}  // namespace
+
+std::string segment_name(const fs::path& dir) {
+  fs::path p = fs::absolute(dir).lexically_normal();
+  if (!p.has_filename()) p = p.parent_path();  // "a/b/" names b
+  return p.filename().string();
+}
+
+Segment open_segment(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    throw Error(ErrorKind::input,
+                "segment directory '" + dir.string() +
+                    "' not found; give --segment with a directory that holds layers/");
+  }
+  Segment segment;
+  segment.dir = dir;
+  segment.name = segment_name(dir);
+  const fs::path layers_dir = dir / "layers";
+  if (!fs::is_directory(layers_dir, ec)) {
+    throw Error(
+        ErrorKind::input,
+        "segment '" + dir.string() +
+            "' has no layers/ directory; a segment holds layers/00.tif, layers/01.tif, ...");
+  }
+  std::map<int, fs::path> by_number;
+  for (const auto& entry : fs::directory_iterator(layers_dir, ec)) {
+    if (!entry.is_regular_file() || !is_layer_file_name(entry.path())) continue;
+    const auto number = layer_number(entry.path());
+    if (!number) continue;
+    const auto [it, inserted] = by_number.emplace(*number, entry.path());
+    if (!inserted) {
+      throw Error(ErrorKind::input, "segment '" + dir.string() + "' has two files for layer " +
+                                        std::to_string(*number) + " (" +
+                                        it->second.filename().string() + ", " +
+                                        entry.path().filename().string() + "); keep one");
+    }
+  }
+  if (by_number.empty()) {
+    throw Error(
+        ErrorKind::input,
+        "segment '" + dir.string() +
+            "' has no layer images in layers/; expected 00.tif, 01.tif, ... (or .png/.jpg)");
+  }
+  for (const auto& [number, path] : by_number) {
+    if (number != segment.layer_count()) {
+      throw Error(ErrorKind::input,
+                  "segment '" + dir.string() + "' is missing layer " +
+                      std::to_string(segment.layer_count()) + " (layers must be numbered 0.." +
+                      std::to_string(by_number.rbegin()->first) + " without gaps); restore it");
+    }
+    segment.layers.push_back(path);
+  }
+  const LayerHeader first = probe_layer(segment.layers.front());
+  segment.width = first.width;
+  segment.height = first.height;
+  segment.bits = first.bits;
+  for (std::size_t z = 1; z < segment.layers.size(); ++z) {
+    const LayerHeader h = probe_layer(segment.layers[z]);
+    if (h.width != first.width || h.height != first.height) {
+      throw Error(ErrorKind::input, "layer " + segment.layers[z].string() + " is " +
+                                        std::to_string(h.width) + "x" + std::to_string(h.height) +
+                                        " but layer 0 is " + std::to_string(first.width) + "x" +
+                                        std::to_string(first.height) +
+                                        "; all layers of a segment must have one size");
+    }
+    if (h.bits != first.bits) {
+      throw Error(ErrorKind::input, "layer " + segment.layers[z].string() + " is " +
+                                        std::to_string(h.bits) + "-bit but layer 0 is " +
+                                        std::to_string(first.bits) +
+                                        "-bit; all layers of a segment must have one bit depth");
+    }
+  }
+  segment.mask = find_mask(dir, segment.name);
+  if (segment.mask) {
+    const LayerHeader m = probe_layer(*segment.mask);
+    if (m.width != segment.width || m.height != segment.height) {
+      throw Error(ErrorKind::input, "mask " + segment.mask->string() + " is " +
+                                        std::to_string(m.width) + "x" + std::to_string(m.height) +
+                                        " but the layers are " + std::to_string(segment.width) +
+                                        "x" + std::to_string(segment.height) +
+                                        "; the mask must match the layers");
+    }
+  }
+  return segment;
+}
+
+void check_window(const Segment& segment, const Crop& crop, int z0, int depth) {
+  if (crop.x2 > segment.width || crop.y2 > segment.height) {
+    throw Error(ErrorKind::input, "crop " + crop.text() + " lies outside segment '" + segment.name +
+                                      "' (" + std::to_string(segment.width) + "x" +
+                                      std::to_string(segment.height) +
+                                      " pixels); choose x2 <= " + std::to_string(segment.width) +
+                                      " and y2 <= " + std::to_string(segment.height));
+  }
+  if (z0 < 0 || z0 + depth > segment.layer_count()) {
+    throw Error(ErrorKind::input,
+                "depth window z0=" + std::to_string(z0) + ".." + std::to_string(z0 + depth - 1) +
+                    " goes beyond segment '" + segment.name + "', which has layers 0.." +
+                    std::to_string(segment.layer_count() - 1) + "; choose --z0 between 0 and " +
+                    std::to_string(std::max(0, segment.layer_count() - depth)));
+  }
+}
+
+RawVolume read_crop(const Segment& segment, const Crop& crop, int z0, int depth) {
+  check_window(segment, crop, z0, depth);
+  RawVolume volume;
+  volume.depth = depth;
+  volume.height = crop.height();
+  volume.width = crop.width();
+  volume.voxels.resize(static_cast<std::size_t>(depth) * volume.height * volume.width);
+  const std::size_t plane = static_cast<std::size_t>(volume.height) * volume.width;
+  for (int z = 0; z < depth; ++z)
+    read_layer_region(segment.layers[z0 + z], crop, volume.voxels.data() + z * plane);
+  return volume;
+}
+
+}  // namespace inkgen
