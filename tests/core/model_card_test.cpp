@@ -1,0 +1,130 @@
+#include "inkgen/model_card.hpp"
+
+#include <gtest/gtest.h>
+
+#include "inkgen/error.hpp"
+
+namespace inkgen {
+namespace {
+
+// The card embedded in ../shared/models/keras-patch-x65m25.pt, verbatim.
+const char* const published_card = R"card({
+  "name": "model_X65M_25",
+  "architecture": "3D CNN patch classifier: Conv3D(32)-MaxPool-Conv3D(32)-MaxPool-Dense(32)-Dense(1)",
+  "input": {"shape": [1, 8, 65, 65], "layout": "N,C,D,H,W", "dtype": "float32",
+            "scale": "raw uint16 surface-layer value / 65535", "range": [0.0, 1.0]},
+  "output": {"shape": [1], "kind": "logits", "meaning": "ink logit of the centre pixel"},
+  "source": "OliverDaubney/segment_ink_detection (Keras 2.13.1), ported to PyTorch"
+})card";
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_model_card_text(text, "test.json");
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::model);
+    return e.what();
+  }
+  ADD_FAILURE() << "card accepted: " << text;
+  return "";
+}
+
+TEST(ModelCard, ReadsThePublishedCardAsItIs) {
+  const ModelCard card = parse_model_card_text(published_card, "test");
+  EXPECT_EQ(card.name, "model_X65M_25");
+  EXPECT_EQ(card.input_shape, (std::array<std::int64_t, 4>{1, 8, 65, 65}));
+  EXPECT_EQ(card.scale.text(), "raw16/65535");
+  EXPECT_DOUBLE_EQ(card.range_lo, 0.0);
+  EXPECT_DOUBLE_EQ(card.range_hi, 1.0);
+  EXPECT_EQ(card.output_kind, OutputKind::logits);
+  EXPECT_EQ(card.output_meaning, "ink logit of the centre pixel");
+  EXPECT_FALSE(card.z0.has_value());
+  // Without z0 the window is centred: layers 29..36 of 65, the layers the model's authors used.
+  EXPECT_EQ(card.default_z0(65), 29);
+  EXPECT_EQ(card.json["source"],
+            "OliverDaubney/segment_ink_detection (Keras 2.13.1), ported to PyTorch");
+}
+
+TEST(ModelCard, ReadsInkgenExtensions) {
+  const ModelCard card = parse_model_card_text(
+      R"({"name":"gp","input":{"shape":[1,30,64,64],"scale":"min(raw16>>8,200)/255","z0":15},
+          "output":{"kind":"probability"}})",
+      "test");
+  EXPECT_EQ(card.z0, 15);
+  EXPECT_EQ(card.default_z0(65), 15);
+  EXPECT_EQ(card.output_kind, OutputKind::probability);
+  // No range: the scale's own range, 0 .. 200/255.
+  EXPECT_DOUBLE_EQ(card.range_hi, 200.0 / 255.0);
+}
+
+TEST(ModelCard, NamesTheMissingKey) {
+  EXPECT_NE(
+      error_of(
+          R"({"input":{"shape":[1,8,65,65],"scale":"raw16/65535"},"output":{"kind":"logits"}})")
+          .find("missing key 'name'"),
+      std::string::npos);
+  EXPECT_NE(error_of(R"({"name":"x","input":{"scale":"raw16/65535"},"output":{"kind":"logits"}})")
+                .find("missing key 'input.shape'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"name":"x","input":{"shape":[1,8,65,65]},"output":{"kind":"logits"}})")
+                .find("missing key 'input.scale'"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of(R"({"name":"x","input":{"shape":[1,8,65,65],"scale":"raw16/65535"},"output":{}})")
+          .find("missing key 'output.kind'"),
+      std::string::npos);
+}
+
+TEST(ModelCard, RejectsMalformedJsonAndValues) {
+  EXPECT_NE(error_of(R"({"name": "x", )").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(error_of(R"([1,2])").find("not a JSON object"), std::string::npos);
+  const std::string base = R"({"name":"x","output":{"kind":"logits"},"input":)";
+  EXPECT_NE(error_of(base + R"({"shape":[8,65,65],"scale":"raw16/65535"}})").find("4 integers"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + R"({"shape":[1,8,65,0],"scale":"raw16/65535"}})").find("positive"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + R"({"shape":[1,8,65,65],"scale":"raw16*3"}})").find("input.scale"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + R"({"shape":[1,8,65,65],"scale":"raw16/65535","range":[1,0]}})")
+                .find("input.range"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + R"({"shape":[1,8,65,65],"scale":"raw16/65535","layout":"N,D,H,W,C"}})")
+                .find("layout"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of(
+          R"({"name":"x","input":{"shape":[1,8,65,65],"scale":"raw16/65535"},"output":{"kind":"ink"}})")
+          .find("output.kind"),
+      std::string::npos);
+}
+
+TEST(ModelCard, CommandLineStandsInForAMissingCard) {
+  CardOverrides o;
+  EXPECT_FALSE(o.can_stand_alone());
+  o.input_shape = std::array<std::int64_t, 4>{1, 4, 12, 12};
+  o.scale = "raw16/65535";
+  ASSERT_TRUE(o.can_stand_alone());
+  const ModelCard card = card_from_overrides("m", o);
+  EXPECT_EQ(card.name, "m");
+  EXPECT_EQ(card.depth(), 4);
+  EXPECT_EQ(card.output_kind, OutputKind::logits);
+}
+
+TEST(ModelCard, CommandLineOverridesTheCard) {
+  CardOverrides o;
+  o.input_shape = std::array<std::int64_t, 4>{1, 8, 32, 32};
+  o.z0 = 3;
+  const ModelCard card = apply_overrides(parse_model_card_text(published_card, "test"), o);
+  EXPECT_EQ(card.height(), 32);
+  EXPECT_EQ(card.z0, 3);
+  EXPECT_EQ(card.name, "model_X65M_25");
+}
+
+TEST(ModelCard, ParsesInputShapes) {
+  EXPECT_EQ(parse_input_shape("1,30,64,64"), (std::array<std::int64_t, 4>{1, 30, 64, 64}));
+  for (const char* bad : {"1,30,64", "1,30,64,64,1", "1,x,64,64", "1,0,64,64", ""}) {
+    EXPECT_THROW(parse_input_shape(bad), Error) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace inkgen

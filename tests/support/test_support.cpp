@@ -1,0 +1,94 @@
+#include "test_support.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "inkgen/segment_writer.hpp"
+
+namespace inkgen::test {
+
+fs::path test_model(const std::string& name) {
+  return fs::path(INKGEN_TEST_SOURCE_DIR) / "tests" / "models" / name;
+}
+
+std::optional<fs::path> shared_dir() {
+  if (const char* env = std::getenv("INKGEN_SHARED")) {
+    if (fs::is_directory(env)) return fs::path(env);
+    return std::nullopt;
+  }
+  const fs::path beside = fs::path(INKGEN_TEST_SOURCE_DIR).parent_path() / "shared";
+  if (fs::is_directory(beside / "models") && fs::is_directory(beside / "data")) return beside;
+  return std::nullopt;
+}
+
+TempDir::TempDir() {
+  std::string pattern = (fs::temp_directory_path() / "inkgen-test-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  // Tests make folders read-only to simulate failures; make them writable again to clean up.
+  for (auto it = fs::recursive_directory_iterator(path_, ignored);
+       it != fs::recursive_directory_iterator(); it.increment(ignored)) {
+    fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ignored);
+  }
+  fs::remove_all(path_, ignored);
+}
+
+RawVolume random_volume(int depth, int height, int width, unsigned seed, std::uint16_t lo,
+                        std::uint16_t hi) {
+  RawVolume v{depth, height, width, {}};
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> dist(lo, hi);
+  v.voxels.resize(static_cast<std::size_t>(depth) * height * width);
+  for (auto& x : v.voxels)
+    x = static_cast<std::uint16_t>(dist(rng));
+  return v;
+}
+
+fs::path make_segment(const fs::path& dir, const RawVolume& volume) {
+  write_segment(dir, volume);
+  return dir;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+namespace {
+
+std::string quote(const std::string& arg) {
+  std::string q = "'";
+  for (const char c : arg)
+    q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+}  // namespace
+
+CommandResult run_inkgen(const std::vector<std::string>& args) {
+  TempDir capture;
+  std::string command = quote(INKGEN_EXE);
+  for (const auto& a : args)
+    command += " " + quote(a);
+  command += " >" + quote((capture / "out").string()) + " 2>" + quote((capture / "err").string()) +
+             " </dev/null";
+  const int status = std::system(command.c_str());
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_file(capture / "out");
+  r.err = read_file(capture / "err");
+  return r;
+}
+
+}  // namespace inkgen::test

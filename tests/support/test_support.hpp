@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "inkgen/raw_volume.hpp"
+
+namespace inkgen::test {
+
+namespace fs = std::filesystem;
+
+// A tiny committed test model (tests/models/<name>).
+fs::path test_model(const std::string& name);
+
+// ../shared beside the checkout (or $INKGEN_SHARED), when it is there.
+std::optional<fs::path> shared_dir();
+
+// A fresh empty folder, removed with everything in it when the object goes.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+// Uniform random raw values in [lo, hi], reproducible from the seed.
+RawVolume random_volume(int depth, int height, int width, unsigned seed, std::uint16_t lo = 0,
+                        std::uint16_t hi = 65535);
+
+// Writes a segment folder `dir` (layers/NN.tif 16-bit + mask) holding `volume`.
+fs::path make_segment(const fs::path& dir, const RawVolume& volume);
+
+// Runs the built inkgen executable; captures both streams.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+CommandResult run_inkgen(const std::vector<std::string>& args);
+
+std::string read_file(const fs::path& path);
+
+}  // namespace inkgen::test
