@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "inkgen/error.hpp"
 #include "inkgen/version.hpp"
+#include "json_config.hpp"
 
 namespace {
 
@@ -44,10 +45,13 @@ int main(int argc, char** argv) {
 
   inkgen::cli::GlobalOptions global;
   inkgen::cli::add_global_options(app, global);
+  inkgen::cli::add_config_option(app);
   const inkgen::cli::Context context{global, stop_requested};
   const std::vector<inkgen::cli::Command> commands{
       inkgen::cli::add_info_command(app, context),
       inkgen::cli::add_score_command(app, context),
+      inkgen::cli::add_maximize_command(app, context),
+      inkgen::cli::add_minimize_command(app, context),
   };
 
   try {

@@ -1,7 +1,5 @@
 #include <spdlog/spdlog.h>
 
-#include <ATen/core/grad_mode.h>
-
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -9,9 +7,8 @@
 #include "commands.hpp"
 #include "inkgen/crop.hpp"
 #include "inkgen/error.hpp"
-#include "inkgen/ink_score.hpp"
-#include "inkgen/segment.hpp"
-#include "inkgen/volume_tensor.hpp"
+#include "inkgen/optimization.hpp"
+#include "inkgen/start_volume.hpp"
 
 namespace inkgen::cli {
 
@@ -43,23 +40,8 @@ Command add_score_command(CLI::App& parent, const Context& context) {
             const Segment segment = open_segment(options->segment);
             const auto& card = model.card;
             const int z0 = options->z0.value_or(card.default_z0(segment.layer_count()));
-            if (crop.width() != card.width() || crop.height() != card.height()) {
-              throw Error(ErrorKind::input,
-                          "crop " + crop.text() + " is " + std::to_string(crop.width()) + "x" +
-                              std::to_string(crop.height()) + " but model '" + card.name +
-                              "' takes " + std::to_string(card.width()) + "x" +
-                              std::to_string(card.height()) + "; give a crop of that size");
-            }
-            if (card.channels() != 1) {
-              throw Error(ErrorKind::model, "model '" + card.name + "' takes " +
-                                                std::to_string(card.channels()) +
-                                                " channels; segments give one");
-            }
-            const RawVolume raw = read_crop(segment, crop, z0, static_cast<int>(card.depth()));
-            at::NoGradGuard no_grad;
-            const auto input = to_model_scale(raw, card.scale).unsqueeze(0).to(model.device);
-            const auto output = forward(model, input);
-            const InkScore score = ink_scores(output, card.output_kind).front();
+            const StartVolume start = segment_start(card, segment, crop, z0);
+            const InkScore score = score_volumes(model, start.values.unsqueeze(0)).front();
             if (context.global.json) {
               nlohmann::json j;
               j["model"] = card.name;

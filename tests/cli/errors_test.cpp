@@ -111,7 +111,8 @@ TEST_F(CliErrors, DepthWindowBeyondTheLastLayer) {
   expect_error(run_inkgen(score(scalar_, seg_, "0,0,12,12", "5")), 3, "--z0 between 0 and 4");
 }
 
-TEST_F(CliErrors, GpuAskedForButAbsent) {
+TEST(CliDevice, GpuAskedForButAbsent) {
+  const std::string scalar_ = test_model("tiny-scalar.pt").string();
   if (run_inkgen({"info", "--model", scalar_, "--device", "cuda", "--json"}).exit_code == 0) {
     GTEST_SKIP() << "this machine has a GPU";
   }

@@ -3,6 +3,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -88,6 +90,47 @@ CommandResult run_inkgen(const std::vector<std::string>& args) {
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = read_file(capture / "out");
   r.err = read_file(capture / "err");
+  return r;
+}
+
+BackgroundInkgen::BackgroundInkgen(const std::vector<std::string>& args) {
+  std::vector<std::string> argv_storage{INKGEN_EXE};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  const std::string out = (capture_ / "out").string(), err = (capture_ / "err").string();
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(o, 1);
+    ::dup2(e, 2);
+    std::vector<char*> argv;
+    for (auto& a : argv_storage)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+}
+
+BackgroundInkgen::~BackgroundInkgen() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+void BackgroundInkgen::signal(int signal) const {
+  ::kill(pid_, signal);
+}
+
+CommandResult BackgroundInkgen::finish() {
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_file(capture_ / "out");
+  r.err = read_file(capture_ / "err");
   return r;
 }
 

@@ -47,6 +47,21 @@ struct CommandResult {
 };
 CommandResult run_inkgen(const std::vector<std::string>& args);
 
+// Starts the built inkgen in the background; finish() waits for it.
+class BackgroundInkgen {
+ public:
+  explicit BackgroundInkgen(const std::vector<std::string>& args);
+  ~BackgroundInkgen();
+  int pid() const { return pid_; }
+  // Sends `signal` (e.g. SIGINT) to the process.
+  void signal(int signal) const;
+  CommandResult finish();
+
+ private:
+  TempDir capture_;
+  int pid_ = -1;
+};
+
 std::string read_file(const fs::path& path);
 
 }  // namespace inkgen::test

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace inkgen {
+
+// What one montage shows: start, result and diff slices side by side, with labels.
+struct MontageContent {
+  at::Tensor start;   // (1, D, H, W) or (D, H, W), model scale
+  at::Tensor result;  // same shape
+  double lo = 0.0;    // the fixed grey scale of start and result (the card's valid range)
+  double hi = 1.0;
+  double diff_scale = 1.0;           // the symmetric scale of the diff colours
+  std::vector<std::string> caption;  // lines under the picture (model, mode, scores)
+  int max_rows = 8;                  // at most this many slices, evenly spaced through the depth
+};
+
+// Writes the montage as one PNG, atomically.
+void write_montage(const std::filesystem::path& path, const MontageContent& content);
+
+// The depth slices a montage of `depth` slices shows: all when they fit, else evenly spaced.
+std::vector<int> montage_slices(int depth, int max_rows);
+
+}  // namespace inkgen

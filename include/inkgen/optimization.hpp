@@ -1,0 +1,71 @@
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "inkgen/ink_model.hpp"
+#include "inkgen/ink_score.hpp"
+#include "inkgen/regularizers.hpp"
+#include "inkgen/update_rule.hpp"
+
+namespace inkgen {
+
+enum class Direction { maximize, minimize };
+const char* to_string(Direction direction);
+
+struct OptimizeOptions {
+  Direction direction = Direction::maximize;
+  int steps = 200;
+  UpdateRuleOptions rule;
+  Regularizers regularizers;
+  bool clamp = true;       // keep values inside the card's valid range after every step
+  std::uint64_t seed = 0;  // drives the jitter
+  int report_every = 10;   // read the scores back to the host every K steps (and at the end)
+  int save_every = 0;      // hand a snapshot of the volume to on_snapshot every K steps (0: never)
+};
+
+// Throws Error(usage) naming the first option out of bounds (steps, lr, decay, regularizers).
+void check_options(const OptimizeOptions& options);
+
+struct StepReport {
+  int step = 0;
+  int steps = 0;
+  double seconds = 0.0;
+  std::vector<InkScore> scores;  // one per start, at this step
+};
+
+struct OptimizeCallbacks {
+  std::function<void(const StepReport&)> on_report;
+  std::function<void(int step, const at::Tensor& volume)>
+      on_snapshot;                          // (N, C, D, H, W) on the CPU
+  const std::atomic<bool>* stop = nullptr;  // checked between steps
+};
+
+struct OptimizeResult {
+  at::Tensor start;   // (N, C, D, H, W), CPU
+  at::Tensor result;  // (N, C, D, H, W), CPU
+  std::vector<InkScore> start_scores;
+  std::vector<InkScore> final_scores;
+  std::vector<std::vector<InkScore>> trace;  // trace[start][step - 1]: the score each step saw
+  int steps_done = 0;
+  double seconds = 0.0;
+  bool interrupted = false;
+};
+
+// Gradient ascent (maximize) or descent (minimize) of the ink score on the input volume. The
+// model's weights stay frozen; each step builds one graph from the input alone and drops it, so
+// memory stays flat however many steps run. Throws Error(model) when the model's output turns
+// NaN or infinite.
+OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
+                              const OptimizeOptions& options,
+                              const OptimizeCallbacks& callbacks = {});
+
+// The ink scores of a batch of volumes (N, C, D, H, W), without gradients.
+std::vector<InkScore> score_volumes(const InkModel& model, const at::Tensor& volumes);
+
+}  // namespace inkgen

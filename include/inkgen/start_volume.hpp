@@ -1,0 +1,39 @@
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "inkgen/crop.hpp"
+#include "inkgen/model_card.hpp"
+#include "inkgen/noise.hpp"
+#include "inkgen/segment.hpp"
+
+namespace inkgen {
+
+// Where one optimization starts: a volume on the model's input scale and what it came from.
+struct StartVolume {
+  at::Tensor values;      // (C, D, H, W), float32, CPU
+  nlohmann::json source;  // for run.json: {"kind": "noise", ...} or {"kind": "segment", ...}
+};
+
+struct NoiseSpec {
+  NoiseKind kind = NoiseKind::uniform;
+  std::optional<std::array<double, 2>> range;  // default: the card's valid range
+};
+
+// `count` noise starts; start i depends on (seed, i) alone, not on how many are drawn.
+std::vector<StartVolume> noise_starts(const ModelCard& card, int count, const NoiseSpec& noise,
+                                      std::uint64_t seed);
+
+// The real crop, scaled by the card's rule. Throws Error(input) when the crop does not have the
+// model's size or the window does not fit the segment.
+StartVolume segment_start(const ModelCard& card, const Segment& segment, const Crop& crop, int z0);
+
+// The seed of start i of a run seeded with `seed` (also used for each start's jitter).
+std::uint64_t start_seed(std::uint64_t seed, int index);
+
+}  // namespace inkgen

@@ -1,0 +1,78 @@
+#include "json_config.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace inkgen::cli {
+
+namespace {
+
+std::string scalar_text(const nlohmann::json& value, const std::string& key) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_boolean()) return value.get<bool>() ? "true" : "false";
+  if (value.is_number()) return value.dump();
+  throw CLI::ConfigError("config key '" + key + "' holds " + value.dump() +
+                         "; give a string, number, boolean or a list of them");
+}
+
+}  // namespace
+
+std::string JsonConfig::to_config(const CLI::App* app, bool default_also, bool, std::string) const {
+  nlohmann::json j = nlohmann::json::object();
+  for (const CLI::Option* opt : app->get_options({})) {
+    if (opt->get_lnames().empty() || !opt->get_configurable()) continue;
+    const std::string name = opt->get_lnames().front();
+    if (opt->count() > 0) {
+      j[name] = opt->results().size() == 1 ? nlohmann::json(opt->results().front())
+                                           : nlohmann::json(opt->results());
+    } else if (default_also && !opt->get_default_str().empty()) {
+      j[name] = opt->get_default_str();
+    }
+  }
+  return j.dump(2);
+}
+
+std::vector<CLI::ConfigItem> JsonConfig::from_config(std::istream& input) const {
+  nlohmann::json j;
+  try {
+    input >> j;
+  } catch (const nlohmann::json::parse_error& e) {
+    throw CLI::ConfigError(std::string("config file is not valid JSON (byte ") +
+                           std::to_string(e.byte) + "); fix the JSON");
+  }
+  if (!j.is_object())
+    throw CLI::ConfigError("config file must hold one JSON object of option names and values");
+  const auto chosen = root_.get_subcommands();
+  const CLI::App* command = chosen.empty() ? &root_ : chosen.front();
+  std::vector<CLI::ConfigItem> items;
+  for (const auto& [key, value] : j.items()) {
+    if (value.is_null()) continue;
+    if (command->get_option_no_throw("--" + key) == nullptr &&
+        root_.get_option_no_throw("--" + key) == nullptr) {
+      throw CLI::ConfigError("config file key '" + key + "' is not an option of " +
+                             command->get_name() +
+                             "; remove it or fix its name (keys are option names without dashes)");
+    }
+    CLI::ConfigItem item;
+    item.name = key;
+    if (command != &root_ && command->get_option_no_throw("--" + key) != nullptr)
+      item.parents = {command->get_name()};
+    if (value.is_array()) {
+      for (const auto& v : value)
+        item.inputs.push_back(scalar_text(v, key));
+    } else {
+      item.inputs.push_back(scalar_text(value, key));
+    }
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+void add_config_option(CLI::App& root) {
+  root.config_formatter(std::make_shared<JsonConfig>(root));
+  root.set_config(
+      "--config", "",
+      "JSON file of options (keys: option names without dashes); the command line wins");
+  root.allow_config_extras(CLI::config_extras_mode::error);
+}
+
+}  // namespace inkgen::cli

@@ -1,0 +1,144 @@
+#include "inkgen/optimization.hpp"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
+
+#include <chrono>
+#include <cmath>
+#include <random>
+
+#include "inkgen/error.hpp"
+#include "inkgen/gaussian_blur.hpp"
+
+namespace inkgen {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+}  // namespace
+
+const char* to_string(Direction direction) {
+  return direction == Direction::maximize ? "maximize" : "minimize";
+}
+
+void check_options(const OptimizeOptions& o) {
+  const auto bad = [](const std::string& what) { throw Error(ErrorKind::usage, what); };
+  if (o.steps < 1) bad("--steps must be at least 1, got " + std::to_string(o.steps));
+  if (!std::isfinite(o.rule.lr) || o.rule.lr <= 0) {
+    bad("--lr must be a positive finite number, got " + std::to_string(o.rule.lr));
+  }
+  if (!std::isfinite(o.rule.decay) || o.rule.decay < 0 || o.rule.decay >= 1) {
+    bad("--decay must be in [0, 1), got " + std::to_string(o.rule.decay));
+  }
+  const auto& r = o.regularizers;
+  if (!std::isfinite(r.l2) || r.l2 < 0)
+    bad("--l2 must be a finite weight >= 0, got " + std::to_string(r.l2));
+  if (!std::isfinite(r.tv) || r.tv < 0)
+    bad("--tv must be a finite weight >= 0, got " + std::to_string(r.tv));
+  if (r.jitter < 0) bad("--jitter must be >= 0 voxels, got " + std::to_string(r.jitter));
+  if (r.blur_every < 0) bad("--blur-every must be >= 0 steps, got " + std::to_string(r.blur_every));
+  if (!std::isfinite(r.blur_sigma) || r.blur_sigma <= 0) {
+    bad("--blur-sigma must be a positive number of voxels, got " + std::to_string(r.blur_sigma));
+  }
+  if (o.save_every < 0) bad("--save-every must be >= 0 steps, got " + std::to_string(o.save_every));
+}
+
+std::vector<InkScore> score_volumes(const InkModel& model, const at::Tensor& volumes) {
+  at::NoGradGuard no_grad;
+  return ink_scores(forward(model, volumes.to(model.device)), model.card.output_kind);
+}
+
+OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
+                              const OptimizeOptions& options, const OptimizeCallbacks& callbacks) {
+  const auto& card = model.card;
+  const auto& reg = options.regularizers;
+  const auto t0 = Clock::now();
+
+  OptimizeResult result;
+  result.start = start.to(at::kCPU, at::kFloat).contiguous();
+  const auto n = static_cast<std::size_t>(start.size(0));
+  result.trace.resize(n);
+
+  const at::Tensor origin = start.to(model.device, at::kFloat);
+  at::Tensor x = origin.clone();
+  result.start_scores = score_volumes(model, origin);
+
+  UpdateRule rule(options.rule);
+  std::mt19937_64 rng(options.seed);
+  // Seed's loss is the batch mean, as in the research script; ours is the sum, so that a start's
+  // gradient does not depend on how many starts share the batch.
+  const bool batch_mean = options.rule.kind == OptimizerKind::seed;
+  const double sign = options.direction == Direction::maximize ? -1.0 : 1.0;
+
+  std::vector<at::Tensor> pending;  // per-step scores still on the device
+  const auto flush = [&](int step) {
+    if (pending.empty()) return;
+    const auto host = at::stack(pending).to(at::kCPU, at::kDouble).contiguous();  // (steps, N, 2)
+    const auto first_step = step - static_cast<int>(pending.size()) + 1;
+    pending.clear();
+    const double* p = host.data_ptr<double>();
+    for (int64_t s = 0; s < host.size(0); ++s) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const double logit = p[(s * n + i) * 2], probability = p[(s * n + i) * 2 + 1];
+        if (!std::isfinite(logit)) {
+          throw Error(ErrorKind::model,
+                      "model '" + card.name + "' output turned NaN or infinite at step " +
+                          std::to_string(first_step + s) + " (start " + std::to_string(i) +
+                          "); lower --lr, keep clamping on, or check the model");
+        }
+        result.trace[i].push_back({logit, probability});
+      }
+    }
+    if (callbacks.on_report) {
+      StepReport report{step, options.steps, seconds_since(t0), {}};
+      for (std::size_t i = 0; i < n; ++i)
+        report.scores.push_back(result.trace[i].back());
+      callbacks.on_report(report);
+    }
+  };
+
+  for (int step = 1; step <= options.steps; ++step) {
+    if (callbacks.stop && callbacks.stop->load()) {
+      result.interrupted = true;
+      break;
+    }
+    at::Tensor xi = x.detach().requires_grad_(true);
+    const auto output = forward(model, apply_shift(xi, random_shift(reg.jitter, rng)));
+    const auto logits = sample_logits(output, card.output_kind);
+    at::Tensor objective = sign * (batch_mean ? logits.mean() : logits.sum());
+    if (reg.l2 > 0) objective = objective + reg.l2 * l2_to_start(xi, origin).sum();
+    if (reg.tv > 0) objective = objective + reg.tv * total_variation_3d(xi).sum();
+    const auto grad = torch::autograd::grad({objective}, {xi})[0];
+    {
+      at::NoGradGuard no_grad;
+      pending.push_back(
+          at::stack({logits.detach(), sample_probabilities(output.detach(), card.output_kind)}, 1));
+    }
+    rule.apply(x, grad);
+    {
+      at::NoGradGuard no_grad;
+      if (reg.blur_every > 0 && step % reg.blur_every == 0) {
+        x = gaussian_blur_3d(x, reg.blur_sigma, reg.blur_sigma);
+      }
+      if (options.clamp) x.clamp_(card.range_lo, card.range_hi);
+    }
+    result.steps_done = step;
+    if (step % std::max(1, options.report_every) == 0 || step == options.steps) flush(step);
+    if (options.save_every > 0 && step % options.save_every == 0 && callbacks.on_snapshot) {
+      callbacks.on_snapshot(step, x.to(at::kCPU));
+    }
+  }
+  flush(result.steps_done);
+
+  result.result = x.to(at::kCPU).contiguous();
+  result.final_scores = score_volumes(model, x);
+  result.seconds = seconds_since(t0);
+  return result;
+}
+
+}  // namespace inkgen

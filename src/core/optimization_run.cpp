@@ -1,0 +1,196 @@
+#include "inkgen/optimization_run.hpp"
+
+#include <ATen/ATen.h>
+#include <torch/version.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "inkgen/atomic_file.hpp"
+#include "inkgen/diff_writer.hpp"
+#include "inkgen/error.hpp"
+#include "inkgen/montage_writer.hpp"
+#include "inkgen/run_record.hpp"
+#include "inkgen/segment_writer.hpp"
+#include "inkgen/slice_stack_writer.hpp"
+#include "inkgen/version.hpp"
+#include "inkgen/volume_tensor.hpp"
+
+namespace inkgen {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string fixed(double v, int digits) {
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, "%.*f", digits, v);
+  return buffer;
+}
+
+std::string describe_source(const nlohmann::json& source) {
+  if (source.value("kind", "") == "segment") {
+    const auto& c = source["crop"];
+    return source.value("segment_name", "") + " crop " + std::to_string(c[0].get<int>()) + "," +
+           std::to_string(c[1].get<int>()) + "," + std::to_string(c[2].get<int>()) + "," +
+           std::to_string(c[3].get<int>()) + " z0 " + std::to_string(source["z0"].get<int>());
+  }
+  return source.value("noise", "uniform") + " noise, seed " +
+         std::to_string(source.value("seed", 0ull));
+}
+
+// Everything one start leaves in its folder but run.json.
+nlohmann::json write_start_files(const fs::path& dir, const InkModel& model, const RunSpec& spec,
+                                 const at::Tensor& start, const at::Tensor& result,
+                                 const InkScore& start_score, const InkScore& final_score,
+                                 const nlohmann::json& source) {
+  const auto& card = model.card;
+  write_slice_stack(dir / "start", start, card.range_lo, card.range_hi);
+  write_slice_stack(dir / "result", result, card.range_lo, card.range_hi);
+  const DiffSummary diff = write_diff(dir, start, result);
+  write_segment(dir / "volume", to_raw_volume(result, card.scale));
+  MontageContent montage{start, result, card.range_lo, card.range_hi, diff.scale, {}, 8};
+  montage.caption = {std::string(to_string(spec.optimize.direction)) + " ink, " + card.name +
+                         ", from " + describe_source(source),
+                     "ink probability " + fixed(start_score.probability, 4) + " -> " +
+                         fixed(final_score.probability, 4) + "   (logit " +
+                         fixed(start_score.logit, 2) + " -> " + fixed(final_score.logit, 2) + ")"};
+  write_montage(dir / "montage.png", montage);
+  return diff.to_json();
+}
+
+}  // namespace
+
+const char* to_string(RunStatus status) {
+  switch (status) {
+    case RunStatus::done:
+      return "done";
+    case RunStatus::interrupted:
+      return "interrupted";
+    case RunStatus::failed:
+      return "failed";
+  }
+  return "failed";
+}
+
+fs::path start_folder(const fs::path& out, std::size_t index, std::size_t count) {
+  if (count == 1) return out;
+  char name[16];
+  std::snprintf(name, sizeof name, "%03zu", index);
+  return out / name;
+}
+
+RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume>& starts,
+                            const RunSpec& spec, const OptimizeCallbacks& callbacks) {
+  if (starts.empty())
+    throw Error(ErrorKind::usage, "nothing to optimize: no starts; give --batch >= 1 or a --crop");
+  prepare_output_dir(spec.out, spec.overwrite);
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::size_t count = starts.size();
+
+  RunOutcome outcome;
+  nlohmann::json& record = outcome.record;
+  record = {{"inkgen_version", INKGEN_VERSION},
+            {"torch_version", TORCH_VERSION},
+            {"status", "running"},
+            {"mode", {{"direction", to_string(spec.optimize.direction)}, {"source", spec.source}}},
+            {"model", model_json(model)},
+            {"device", model.device.str()},
+            {"seed", spec.optimize.seed},
+            {"options", spec.options},
+            {"scale", scale_json(model)},
+            {"started_at", utc_now()},
+            {"starts", nlohmann::json::array()}};
+  for (std::size_t i = 0; i < count; ++i) {
+    record["starts"].push_back({{"index", i},
+                                {"folder", count == 1 ? "." : start_folder("", i, count).string()},
+                                {"source", starts[i].source},
+                                {"status", "pending"}});
+  }
+  int steps_total = 0;
+  double crop_steps = 0;
+  const auto write_record = [&](const fs::path& out) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    record["wall_seconds"] = seconds;
+    record["steps_done"] = steps_total;
+    record["steps_per_second"] = seconds > 0 ? steps_total / seconds : 0.0;
+    record["crop_steps_per_second"] = seconds > 0 ? crop_steps / seconds : 0.0;
+    write_text_atomically(out / "run.json", record.dump(2) + "\n");
+    // A batch run gives each start folder its own record too, with that start alone.
+    if (count > 1) {
+      for (std::size_t i = 0; i < count; ++i) {
+        if (record["starts"][i]["status"] == "pending") continue;
+        nlohmann::json one = record;
+        one["starts"] = nlohmann::json::array({record["starts"][i]});
+        write_text_atomically(start_folder(out, i, count) / "run.json", one.dump(2) + "\n");
+      }
+    }
+  };
+  write_record(spec.out);
+
+  try {
+    const std::size_t batch = static_cast<std::size_t>(std::max(1, spec.batch));
+    for (std::size_t first = 0; first < count; first += batch) {
+      const std::size_t n = std::min(batch, count - first);
+      std::vector<at::Tensor> volumes;
+      for (std::size_t i = first; i < first + n; ++i)
+        volumes.push_back(starts[i].values);
+      OptimizeOptions options = spec.optimize;
+      options.seed = start_seed(spec.optimize.seed, static_cast<int>(first));
+
+      OptimizeCallbacks chunk_callbacks = callbacks;
+      chunk_callbacks.on_snapshot = [&](int step, const at::Tensor& volume) {
+        char name[32];
+        std::snprintf(name, sizeof name, "step_%06d", step);
+        for (std::size_t i = 0; i < n; ++i) {
+          write_slice_stack(start_folder(spec.out, first + i, count) / "snapshots" / name,
+                            volume[i], model.card.range_lo, model.card.range_hi);
+          record["starts"][first + i]["status"] = "running";
+          record["starts"][first + i]["steps_done"] = step;
+        }
+        write_record(spec.out);
+        if (callbacks.on_snapshot) callbacks.on_snapshot(step, volume);
+      };
+
+      const OptimizeResult result =
+          optimize_input(model, at::stack(volumes), options, chunk_callbacks);
+      steps_total += result.steps_done;
+      crop_steps += static_cast<double>(result.steps_done) * static_cast<double>(n);
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::size_t i = first + k;
+        auto& entry = record["starts"][i];
+        entry["status"] = result.interrupted ? "interrupted" : "done";
+        entry["steps_done"] = result.steps_done;
+        entry["seconds"] = result.seconds;
+        entry["start_score"] = score_json(result.start_scores[k]);
+        entry["final_score"] = score_json(result.final_scores[k]);
+        entry["diff"] = write_start_files(start_folder(spec.out, i, count), model, spec,
+                                          result.start[k], result.result[k], result.start_scores[k],
+                                          result.final_scores[k], starts[i].source);
+        entry["trace"] = trace_json(result.trace[k]);
+      }
+      if (result.interrupted) {
+        outcome.status = RunStatus::interrupted;
+        break;
+      }
+    }
+  } catch (const Error& e) {
+    outcome.status = RunStatus::failed;
+    record["status"] = "failed";
+    record["error"] = {{"kind", to_string(e.kind())}, {"message", e.what()}};
+    record["finished_at"] = utc_now();
+    try {
+      write_record(spec.out);
+    } catch (const Error&) {
+      // The folder may be what failed; the first error is the one to report.
+    }
+    throw;
+  }
+  record["status"] = to_string(outcome.status);
+  record["finished_at"] = utc_now();
+  write_record(spec.out);
+  return outcome;
+}
+
+}  // namespace inkgen

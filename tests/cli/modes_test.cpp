@@ -1,0 +1,293 @@
+// The four modes from the command line: maximize or minimize ink, from noise or from a segment.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <thread>
+
+#include "inkgen/ink_model.hpp"
+#include "inkgen/value_scale.hpp"
+#include "test_support.hpp"
+
+namespace inkgen {
+namespace {
+
+namespace fs = std::filesystem;
+using test::run_inkgen;
+using test::test_model;
+
+nlohmann::json read_json(const fs::path& p) {
+  return nlohmann::json::parse(test::read_file(p));
+}
+
+class CliModes : public ::testing::Test {
+ protected:
+  void SetUp() override { test::make_segment(tmp_ / "seg", raw_); }
+  std::vector<std::string> base(const std::string& command, const std::string& from,
+                                const std::string& out, const std::string& model = "tiny-map.pt") {
+    std::vector<std::string> args{command,
+                                  "--from",
+                                  from,
+                                  "--model",
+                                  test_model(model).string(),
+                                  "--out",
+                                  (tmp_ / out).string(),
+                                  "--steps",
+                                  "25",
+                                  "--quiet"};
+    if (from == "segment") {
+      for (const char* a : {"--segment", "", "--crop", "4,6,20,22", "--z0", "1"})
+        args.push_back(a);
+      args[args.size() - 5] = (tmp_ / "seg").string();
+    }
+    return args;
+  }
+  test::TempDir tmp_;
+  const RawVolume raw_ = test::random_volume(9, 30, 28, 21, 10000, 40000);
+};
+
+TEST_F(CliModes, AllFourModesMoveTheScoreTheRightWay) {
+  for (const char* command : {"maximize", "minimize"}) {
+    for (const char* from : {"noise", "segment"}) {
+      const std::string out = std::string(command) + "-" + from;
+      const auto r = run_inkgen(base(command, from, out));
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      const auto record = read_json(tmp_ / out / "run.json");
+      EXPECT_EQ(record["status"], "done");
+      EXPECT_EQ(record["mode"]["direction"], command);
+      EXPECT_EQ(record["mode"]["source"], from);
+      const auto& s = record["starts"][0];
+      const double before = s["start_score"]["logit"], after = s["final_score"]["logit"];
+      if (std::string(command) == "maximize") {
+        EXPECT_GT(after, before) << out;
+      } else {
+        EXPECT_LT(after, before) << out;
+      }
+    }
+  }
+}
+
+TEST_F(CliModes, SegmentRunsStartFromTheRealCropAndDiffAgainstIt) {
+  ASSERT_EQ(run_inkgen(base("maximize", "segment", "run")).exit_code, 0);
+  const auto record = read_json(tmp_ / "run" / "run.json");
+  // The start score is the score of the crop itself...
+  const auto score =
+      run_inkgen({"score", "--model", test_model("tiny-map.pt").string(), "--segment",
+                  (tmp_ / "seg").string(), "--crop", "4,6,20,22", "--z0", "1", "--json"});
+  ASSERT_EQ(score.exit_code, 0) << score.err;
+  EXPECT_NEAR(record["starts"][0]["start_score"]["logit"].get<double>(),
+              nlohmann::json::parse(score.out)["logit"].get<double>(), 1e-6);
+  // ...and start/NN.png shows the crop on the card's fixed scale.
+  const ValueScale gp = parse_value_scale("min(raw16>>8,200)/255");
+  const cv::Mat slice =
+      cv::imread((tmp_ / "run" / "start" / "02.png").string(), cv::IMREAD_UNCHANGED);
+  const double v = gp.to_model(raw_.at(1 + 2, 6 + 5, 4 + 7));
+  EXPECT_EQ(slice.at<uint8_t>(5, 7), static_cast<int>(std::lround(v / (200.0 / 255.0) * 255.0)));
+  // The diff is result minus the crop: where nothing changed, white.
+  EXPECT_EQ(record["starts"][0]["source"]["kind"], "segment");
+}
+
+TEST_F(CliModes, TheWrittenVolumeScoresLikeTheResult) {
+  for (const char* model : {"tiny-map.pt", "tiny-scalar.pt"}) {
+    const std::string out = std::string("v-") + model;
+    ASSERT_EQ(run_inkgen(base("maximize", "noise", out, model)).exit_code, 0);
+    const auto record = read_json(tmp_ / out / "run.json");
+    const auto& shape = record["model"]["input_shape"];
+    const std::string crop =
+        "0,0," + std::to_string(shape[4].get<int>()) + "," + std::to_string(shape[3].get<int>());
+    const auto score =
+        run_inkgen({"score", "--model", test_model(model).string(), "--segment",
+                    (tmp_ / out / "volume").string(), "--crop", crop, "--z0", "0", "--json"});
+    ASSERT_EQ(score.exit_code, 0) << score.err;
+    const double final_logit = record["starts"][0]["final_score"]["logit"];
+    EXPECT_NEAR(nlohmann::json::parse(score.out)["logit"].get<double>(), final_logit,
+                0.05 + 0.01 * std::abs(final_logit))
+        << model;
+  }
+}
+
+TEST_F(CliModes, NeverOverwritesAPreviousRunWithoutForce) {
+  ASSERT_EQ(run_inkgen(base("maximize", "noise", "run")).exit_code, 0);
+  const std::string before = test::read_file(tmp_ / "run" / "run.json");
+  const auto again = run_inkgen(base("maximize", "noise", "run"));
+  EXPECT_EQ(again.exit_code, 5);
+  EXPECT_NE(again.err.find("--force"), std::string::npos) << again.err;
+  EXPECT_EQ(test::read_file(tmp_ / "run" / "run.json"), before);
+  auto forced = base("minimize", "noise", "run");
+  forced.push_back("--force");
+  EXPECT_EQ(run_inkgen(forced).exit_code, 0);
+  EXPECT_EQ(read_json(tmp_ / "run" / "run.json")["mode"]["direction"], "minimize");
+}
+
+TEST_F(CliModes, UnwritableOutputPath) {
+  std::ofstream(tmp_ / "a-file") << "x";
+  auto args = base("maximize", "noise", "a-file/run");
+  const auto r = run_inkgen(args);
+  EXPECT_EQ(r.exit_code, 5);
+  EXPECT_EQ(r.err.rfind("inkgen: error: cannot write", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST_F(CliModes, BatchOfStartsGetsOneFolderEach) {
+  auto args = base("maximize", "noise", "batch");
+  args.insert(args.end(), {"--batch", "3"});
+  ASSERT_EQ(run_inkgen(args).exit_code, 0);
+  for (const char* f : {"000", "001", "002"})
+    EXPECT_TRUE(fs::exists(tmp_ / "batch" / f / "result" / "00.png")) << f;
+  EXPECT_EQ(read_json(tmp_ / "batch" / "run.json")["starts"].size(), 3u);
+}
+
+TEST_F(CliModes, SeveralCropsOfOneSegment) {
+  auto args = base("minimize", "segment", "crops");
+  args.insert(args.end(), {"--crop", "10,10,26,26", "--batch", "2"});
+  ASSERT_EQ(run_inkgen(args).exit_code, 0);
+  const auto record = read_json(tmp_ / "crops" / "run.json");
+  ASSERT_EQ(record["starts"].size(), 2u);
+  EXPECT_EQ(record["starts"][1]["source"]["crop"], nlohmann::json({10, 10, 26, 26}));
+}
+
+TEST_F(CliModes, SameSeedSameFiles) {
+  auto a = base("maximize", "noise", "a");
+  auto b = base("maximize", "noise", "b");
+  for (auto* args : {&a, &b})
+    args->insert(args->end(), {"--seed", "77", "--jitter", "1"});
+  ASSERT_EQ(run_inkgen(a).exit_code, 0);
+  ASSERT_EQ(run_inkgen(b).exit_code, 0);
+  EXPECT_EQ(test::read_file(tmp_ / "a" / "diff.tif"), test::read_file(tmp_ / "b" / "diff.tif"));
+  EXPECT_EQ(test::read_file(tmp_ / "a" / "volume" / "layers" / "03.tif"),
+            test::read_file(tmp_ / "b" / "volume" / "layers" / "03.tif"));
+}
+
+TEST_F(CliModes, ConfigFileWithTheCommandLineWinning) {
+  std::ofstream(tmp_ / "c.json")
+      << R"({"steps": 7, "lr": 0.05, "optimizer": "sgd", "jitter": 1, "no-clamp": true})";
+  auto args = base("maximize", "noise", "cfg");
+  args.insert(args.end(), {"--config", (tmp_ / "c.json").string(), "--lr", "0.02"});
+  ASSERT_EQ(run_inkgen(args).exit_code, 0);
+  const auto o = read_json(tmp_ / "cfg" / "run.json")["options"];
+  EXPECT_EQ(o["steps"], 25);  // given on the command line by base()
+  EXPECT_EQ(o["lr"], 0.02);
+  EXPECT_EQ(o["optimizer"], "sgd");
+  EXPECT_EQ(o["jitter"], 1);
+  EXPECT_EQ(o["clamp"], false);
+}
+
+TEST_F(CliModes, ConfigFileWithAnUnknownKey) {
+  std::ofstream(tmp_ / "c.json") << R"({"stepz": 7})";
+  auto args = base("maximize", "noise", "cfg");
+  args.insert(args.end(), {"--config", (tmp_ / "c.json").string()});
+  const auto r = run_inkgen(args);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("'stepz'"), std::string::npos) << r.err;
+}
+
+TEST_F(CliModes, JsonSummaryOnStdout) {
+  auto args = base("minimize", "noise", "j");
+  args.push_back("--json");
+  const auto r = run_inkgen(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["status"], "done");
+  EXPECT_EQ(j["out"], (tmp_ / "j").string());
+  EXPECT_FALSE(j["starts"][0].contains("trace"));
+}
+
+TEST_F(CliModes, ProgressLineUnlessQuiet) {
+  auto args = base("maximize", "noise", "p");
+  args.erase(std::find(args.begin(), args.end(), "--quiet"));
+  const auto r = run_inkgen(args);
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.err.find("step 10/25  logit"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("steps/s"), std::string::npos) << r.err;
+  EXPECT_TRUE(run_inkgen(base("maximize", "noise", "q")).err.empty());
+}
+
+TEST_F(CliModes, BadOptionsAreUsageErrors) {
+  const auto check = [&](std::vector<std::string> extra, const std::string& needle) {
+    auto args = base("maximize", "noise", "bad");
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run_inkgen(args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  };
+  check({"--steps", "0"}, "--steps");
+  check({"--steps", "-5"}, "--steps");
+  check({"--lr", "nan"}, "--lr");
+  check({"--lr", "inf"}, "--lr");
+  check({"--batch", "0"}, "--batch");
+  check({"--optimizer", "lbfgs"}, "lbfgs");
+  check({"--noise", "pink"}, "pink");
+  check({"--noise-range", "0.5,0.2"}, "--noise-range");
+  check({"--segment", "x"}, "--from segment");
+  EXPECT_EQ(run_inkgen({"maximize", "--model", test_model("tiny-map.pt").string()}).exit_code, 2);
+}
+
+void interrupt_with(int signal) {
+  test::TempDir tmp;
+  test::BackgroundInkgen run({"maximize", "--from", "noise", "--model",
+                              test_model("tiny-map.pt").string(), "--out", (tmp / "run").string(),
+                              "--steps", "100000000", "--batch", "2", "--report-every", "5"});
+  // Wait until it is optimizing: run.json exists from the first moment of the run.
+  for (int i = 0; i < 600 && !fs::exists(tmp / "run" / "run.json"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  run.signal(signal);
+  const auto r = run.finish();
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+  const auto record = read_json(tmp / "run" / "run.json");
+  EXPECT_EQ(record["status"], "interrupted");
+  EXPECT_GT(record["steps_done"].get<int>(), 0);
+  EXPECT_TRUE(fs::exists(tmp / "run" / "001" / "result" / "05.png"));
+  EXPECT_TRUE(fs::exists(tmp / "run" / "001" / "volume" / "layers" / "05.tif"));
+}
+
+TEST(CliInterrupt, SigintStopsAfterTheStepAndWritesWhatItHas) {
+  interrupt_with(SIGINT);
+}
+TEST(CliInterrupt, SigtermToo) {
+  interrupt_with(SIGTERM);
+}
+
+// The real model on the real scroll chunk: each mode reaches its goal within 200 Adam steps, and
+// `inkgen score` on the written volume agrees with the final score.
+TEST(CliModesReal, RealModelReachesItsGoalsAndTheVolumeAgrees) {
+  const auto shared = test::shared_dir();
+  if (!shared) GTEST_SKIP() << "../shared is not present";
+  test::TempDir tmp;
+  const std::string model = (*shared / "models" / "keras-patch-x65m25.pt").string();
+  const std::string chunk = (*shared / "data" / "scroll-chunk").string();
+  for (const char* command : {"maximize", "minimize"}) {
+    for (const char* from : {"noise", "segment"}) {
+      const fs::path out = tmp / (std::string(command) + "-" + from);
+      std::vector<std::string> args{command,      "--from",  from,  "--model", model,      "--out",
+                                    out.string(), "--steps", "200", "--quiet", "--device", "cpu"};
+      if (std::string(from) == "segment")
+        args.insert(args.end(), {"--segment", chunk, "--crop", "0,0,65,65", "--z0", "29"});
+      const auto r = run_inkgen(args);
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      const auto record = read_json(out / "run.json");
+      const double p = record["starts"][0]["final_score"]["probability"];
+      if (std::string(command) == "maximize") {
+        EXPECT_GT(p, 0.99) << out;
+      } else {
+        EXPECT_LT(p, 0.01) << out;
+      }
+      const auto score =
+          run_inkgen({"score", "--model", model, "--segment", (out / "volume").string(), "--crop",
+                      "0,0,65,65", "--z0", "0", "--json"});
+      ASSERT_EQ(score.exit_code, 0) << score.err;
+      const auto j = nlohmann::json::parse(score.out);
+      EXPECT_NEAR(j["probability"].get<double>(), p, 1e-3) << out;
+      const double logit = record["starts"][0]["final_score"]["logit"];
+      EXPECT_NEAR(j["logit"].get<double>(), logit, 1e-3 * std::max(1.0, std::abs(logit))) << out;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace inkgen

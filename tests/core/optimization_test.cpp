@@ -1,0 +1,188 @@
+#include "inkgen/optimization.hpp"
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "inkgen/error.hpp"
+#include "inkgen/start_volume.hpp"
+#include "test_support.hpp"
+
+namespace inkgen {
+namespace {
+
+using test::test_model;
+
+at::Tensor noise_batch(const InkModel& m, int n, std::uint64_t seed = 1) {
+  std::vector<at::Tensor> v;
+  for (const auto& s : noise_starts(m.card, n, {}, seed))
+    v.push_back(s.values);
+  return at::stack(v);
+}
+
+OptimizeOptions options(Direction d, int steps) {
+  OptimizeOptions o;
+  o.direction = d;
+  o.steps = steps;
+  return o;
+}
+
+TEST(Optimization, MaximizeRaisesAndMinimizeLowersTheScore) {
+  for (const char* name : {"tiny-map.pt", "tiny-scalar.pt", "tiny-prob.pt"}) {
+    const InkModel m = load_ink_model(test_model(name), {});
+    const auto start = noise_batch(m, 2);
+    const auto up = optimize_input(m, start, options(Direction::maximize, 40));
+    const auto down = optimize_input(m, start, options(Direction::minimize, 40));
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_GT(up.final_scores[i].logit, up.start_scores[i].logit + 0.01) << name;
+      EXPECT_LT(down.final_scores[i].logit, down.start_scores[i].logit - 0.01) << name;
+      EXPECT_GT(up.final_scores[i].probability, down.final_scores[i].probability) << name;
+    }
+    EXPECT_EQ(up.steps_done, 40);
+    ASSERT_EQ(up.trace.size(), 2u);
+    EXPECT_EQ(up.trace[0].size(), 40u);
+    EXPECT_FALSE(up.interrupted);
+  }
+}
+
+TEST(Optimization, ClampsToTheCardsRangeUnlessAskedNotTo) {
+  const InkModel m = load_ink_model(test_model("tiny-map.pt"), {});  // range 0 .. 200/255
+  auto o = options(Direction::maximize, 60);
+  o.rule.lr = 0.2;
+  const auto clamped = optimize_input(m, noise_batch(m, 1), o);
+  EXPECT_GE(clamped.result.min().item<double>(), 0.0);
+  EXPECT_LE(clamped.result.max().item<double>(), 200.0 / 255.0 + 1e-6);
+  o.clamp = false;
+  const auto free = optimize_input(m, noise_batch(m, 1), o);
+  EXPECT_TRUE(free.result.min().item<double>() < 0.0 ||
+              free.result.max().item<double>() > 200.0 / 255.0 + 1e-3);
+}
+
+TEST(Optimization, SameSeedSameResultOtherSeedOther) {
+  const InkModel m = load_ink_model(test_model("tiny-map.pt"), {});
+  auto o = options(Direction::maximize, 15);
+  o.regularizers.jitter = 2;  // the seed drives the jitter
+  o.seed = 9;
+  const auto a = optimize_input(m, noise_batch(m, 1), o);
+  const auto b = optimize_input(m, noise_batch(m, 1), o);
+  EXPECT_TRUE(at::equal(a.result, b.result));
+  o.seed = 10;
+  EXPECT_FALSE(at::equal(a.result, optimize_input(m, noise_batch(m, 1), o).result));
+}
+
+TEST(Optimization, StartsInABatchDoNotInfluenceEachOther) {
+  const InkModel m = load_ink_model(test_model("tiny-scalar.pt"), {});
+  const auto batch = noise_batch(m, 3);
+  const auto together = optimize_input(m, batch, options(Direction::maximize, 10));
+  const auto alone = optimize_input(m, batch.narrow(0, 1, 1), options(Direction::maximize, 10));
+  EXPECT_TRUE(at::allclose(together.result[1], alone.result[0], 1e-5, 1e-6));
+}
+
+TEST(Optimization, StrongL2PullStaysNearTheStart) {
+  const InkModel m = load_ink_model(test_model("tiny-scalar.pt"), {});
+  const auto start = noise_batch(m, 1);
+  auto o = options(Direction::maximize, 50);
+  const double free_move = (optimize_input(m, start, o).result - start).abs().mean().item<double>();
+  o.regularizers.l2 = 1e6;
+  const double pulled = (optimize_input(m, start, o).result - start).abs().mean().item<double>();
+  EXPECT_LT(pulled, 0.2 * free_move);
+}
+
+TEST(Optimization, TotalVariationAndBlurSmoothTheResult) {
+  const InkModel m = load_ink_model(test_model("tiny-map.pt"), {});
+  const auto start = at::full(m.batch_shape(1), 0.4f);
+  auto o = options(Direction::maximize, 60);
+  const auto rough = optimize_input(m, start, o).result;
+  o.regularizers.tv = 50.0;
+  o.regularizers.blur_every = 5;
+  o.regularizers.blur_sigma = 1.0;
+  const auto smooth = optimize_input(m, start, o).result;
+  const auto tv = [](const at::Tensor& v) { return total_variation_3d(v).item<double>(); };
+  EXPECT_LT(tv(smooth), 0.5 * tv(rough));
+}
+
+TEST(Optimization, TheResearchScriptsRuleRuns) {
+  const InkModel m = load_ink_model(test_model("tiny-scalar.pt"), {});
+  auto o = options(Direction::maximize, 5);
+  o.rule.kind = OptimizerKind::seed;
+  o.rule.lr = 1e4;
+  o.rule.decay = 0.2;
+  const auto r = optimize_input(m, noise_batch(m, 2), o);
+  EXPECT_EQ(r.steps_done, 5);
+  EXPECT_TRUE(at::isfinite(r.result).all().item<bool>());
+}
+
+TEST(Optimization, KeepsNoGraphAcrossSteps) {
+  const InkModel m = load_ink_model(test_model("tiny-map.pt"), {});
+  const auto r = optimize_input(m, noise_batch(m, 1), options(Direction::maximize, 3));
+  EXPECT_FALSE(r.result.requires_grad());
+  EXPECT_FALSE(r.result.grad_fn());
+  for (const auto& p : m.module.parameters())
+    EXPECT_FALSE(p.grad().defined());
+}
+
+TEST(Optimization, StopsBetweenStepsWhenAsked) {
+  const InkModel m = load_ink_model(test_model("tiny-map.pt"), {});
+  std::atomic<bool> stop{false};
+  OptimizeCallbacks callbacks;
+  callbacks.stop = &stop;
+  callbacks.on_report = [&](const StepReport& r) {
+    if (r.step >= 6) stop = true;
+  };
+  auto o = options(Direction::maximize, 1000);
+  o.report_every = 3;
+  const auto r = optimize_input(m, noise_batch(m, 1), o, callbacks);
+  EXPECT_TRUE(r.interrupted);
+  EXPECT_EQ(r.steps_done, 6);
+  EXPECT_EQ(r.trace[0].size(), 6u);
+  EXPECT_EQ(r.final_scores.size(), 1u);
+}
+
+TEST(Optimization, SnapshotsEveryKSteps) {
+  const InkModel m = load_ink_model(test_model("tiny-scalar.pt"), {});
+  std::vector<int> steps;
+  OptimizeCallbacks callbacks;
+  callbacks.on_snapshot = [&](int step, const at::Tensor& v) {
+    steps.push_back(step);
+    EXPECT_EQ(v.sizes().vec(), m.batch_shape(2));
+  };
+  auto o = options(Direction::maximize, 10);
+  o.save_every = 4;
+  optimize_input(m, noise_batch(m, 2), o, callbacks);
+  EXPECT_EQ(steps, (std::vector<int>{4, 8}));
+}
+
+TEST(Optimization, OutputTurningNanIsAModelError) {
+  const InkModel m =
+      load_ink_model(test_model("tiny-nan.pt"), {});  // NaN once the mean is below 0.45
+  const auto start = at::full(m.batch_shape(1), 0.5f);
+  auto o = options(Direction::minimize, 50);
+  o.rule.lr = 0.05;
+  try {
+    optimize_input(m, start, o);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::model);
+    EXPECT_NE(std::string(e.what()).find("turned NaN"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Optimization, RejectsOptionsOutOfBounds) {
+  auto bad = [](auto change) {
+    OptimizeOptions o;
+    change(o);
+    EXPECT_THROW(check_options(o), Error);
+  };
+  bad([](OptimizeOptions& o) { o.steps = 0; });
+  bad([](OptimizeOptions& o) { o.steps = -3; });
+  bad([](OptimizeOptions& o) { o.rule.lr = std::nan(""); });
+  bad([](OptimizeOptions& o) { o.rule.lr = INFINITY; });
+  bad([](OptimizeOptions& o) { o.rule.lr = 0; });
+  bad([](OptimizeOptions& o) { o.rule.decay = 1.0; });
+  bad([](OptimizeOptions& o) { o.regularizers.tv = -1; });
+  bad([](OptimizeOptions& o) { o.regularizers.jitter = -1; });
+  bad([](OptimizeOptions& o) { o.regularizers.blur_sigma = 0; });
+  EXPECT_NO_THROW(check_options(OptimizeOptions{}));
+}
+
+}  // namespace
+}  // namespace inkgen
