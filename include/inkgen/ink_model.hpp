@@ -12,9 +12,21 @@
 
 namespace inkgen {
 
+// The number format of the model's arithmetic. The input volume itself stays float32 (the
+// optimizer's state and the clamping need the precision); it is cast on its way in.
+enum class Precision { fp32, bf16, fp16 };
+Precision parse_precision(const std::string& text);
+const char* to_string(Precision precision);
+
+// Whether the module is frozen (torch::jit::freeze) after loading: its weights become constants,
+// so batch norms fold into convolutions and no autograd bookkeeping is kept for them.
+enum class Freeze { no, yes };
+
 struct LoadOptions {
   c10::Device device = c10::Device(c10::kCPU);
   CardOverrides overrides;
+  Freeze freeze = Freeze::yes;
+  Precision precision = Precision::fp32;
 };
 
 // A TorchScript ink model ready to run: in eval mode, its parameters frozen (the optimizer moves
@@ -27,6 +39,8 @@ struct InkModel {
   c10::Device device = c10::Device(c10::kCPU);
   std::vector<std::int64_t> output_shape;  // for one sample, without the batch dimension
   std::int64_t parameter_count = 0;
+  Precision precision = Precision::fp32;
+  bool frozen = false;
 
   // The input shape for a batch of n samples: {n, C, D, H, W}.
   std::vector<std::int64_t> batch_shape(std::int64_t n) const;

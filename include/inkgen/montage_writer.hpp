@@ -17,6 +17,9 @@ struct MontageContent {
   double diff_scale = 1.0;           // the symmetric scale of the diff colours
   std::vector<std::string> caption;  // lines under the picture (model, mode, scores)
   int max_rows = 8;                  // at most this many slices, evenly spaced through the depth
+  at::Tensor ink_before;             // (h, w) ink probability maps of the model; undefined: none
+  at::Tensor ink_after;
+  std::vector<double> depth_profile;  // mean |diff| per layer; empty: none
 };
 
 // Writes the montage as one PNG, atomically.

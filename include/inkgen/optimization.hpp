@@ -5,11 +5,13 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "inkgen/ink_model.hpp"
 #include "inkgen/ink_score.hpp"
+#include "inkgen/parameterization.hpp"
 #include "inkgen/regularizers.hpp"
 #include "inkgen/update_rule.hpp"
 
@@ -21,12 +23,20 @@ const char* to_string(Direction direction);
 struct OptimizeOptions {
   Direction direction = Direction::maximize;
   int steps = 200;
+  ParamKind param = ParamKind::pixel;
+  double fourier_decay = 1.0;
+  FourierRange fourier_range =
+      FourierRange::sigmoid;  // noise starts; real crops: clamp_around_start
   UpdateRuleOptions rule;
   Regularizers regularizers;
-  bool clamp = true;       // keep values inside the card's valid range after every step
+  bool clamp = true;       // keep pixel values inside the card's valid range after every step
   std::uint64_t seed = 0;  // drives the jitter
   int report_every = 10;   // read the scores back to the host every K steps (and at the end)
   int save_every = 0;      // hand a snapshot of the volume to on_snapshot every K steps (0: never)
+  // Stop once every start has reached this ink probability (maximize: at least, minimize: at
+  // most), checked when the scores are read back. Past that point a run only inflates the logit
+  // and adds detail that says nothing more about what the model wants.
+  std::optional<double> stop_at;
 };
 
 // Throws Error(usage) naming the first option out of bounds (steps, lr, decay, regularizers).
@@ -55,6 +65,7 @@ struct OptimizeResult {
   int steps_done = 0;
   double seconds = 0.0;
   bool interrupted = false;
+  bool reached_stop_at = false;
 };
 
 // Gradient ascent (maximize) or descent (minimize) of the ink score on the input volume. The
@@ -67,5 +78,9 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
 
 // The ink scores of a batch of volumes (N, C, D, H, W), without gradients.
 std::vector<InkScore> score_volumes(const InkModel& model, const at::Tensor& volumes);
+
+// The model's ink probability map of each volume, (N, h, w) on the CPU: the last two output
+// dimensions (a 16x16 map for the Grand Prize I3D; 1x1 for a model with one output per sample).
+at::Tensor ink_maps(const InkModel& model, const at::Tensor& volumes);
 
 }  // namespace inkgen

@@ -2,9 +2,11 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "inkgen/error.hpp"
 #include "inkgen/ink_model.hpp"
 #include "inkgen/optimization.hpp"
 #include "inkgen/output_dir.hpp"
@@ -27,7 +29,8 @@ const char* to_string(RunStatus status);
 
 struct RunOutcome {
   RunStatus status = RunStatus::done;
-  nlohmann::json record;  // what run.json holds
+  nlohmann::json record;       // what run.json holds
+  std::optional<Error> error;  // why, when the status is failed (run_optimizations_together)
 };
 
 // The folder of start i: `out` itself for a single start, else out/000, out/001, ...
@@ -39,5 +42,17 @@ std::filesystem::path start_folder(const std::filesystem::path& out, std::size_t
 // run writes the results it has and returns; an Error is recorded in run.json and rethrown.
 RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume>& starts,
                             const RunSpec& spec, const OptimizeCallbacks& callbacks = {});
+
+// Runs of one start each that share the device (batch jobs): start i belongs to specs[i], whose
+// folder it gets, written exactly as run_optimization writes a run of a single start; the starts
+// are optimized together in one batch tensor with specs.front().optimize (the runs must agree on
+// it; each keeps its own source and options for its record). A run whose folder cannot be
+// prepared or whose files cannot be written fails alone, with the error in its outcome. An Error
+// of the shared optimization (a model failure, output turning NaN) is recorded in every run.json
+// and rethrown, so that the caller can retry the starts one by one.
+std::vector<RunOutcome> run_optimizations_together(const InkModel& model,
+                                                   const std::vector<StartVolume>& starts,
+                                                   const std::vector<RunSpec>& specs,
+                                                   const OptimizeCallbacks& callbacks = {});
 
 }  // namespace inkgen

@@ -18,5 +18,6 @@ Command add_info_command(CLI::App& parent, const Context& context);
 Command add_score_command(CLI::App& parent, const Context& context);
 Command add_maximize_command(CLI::App& parent, const Context& context);
 Command add_minimize_command(CLI::App& parent, const Context& context);
+Command add_bench_command(CLI::App& parent, const Context& context);
 
 }  // namespace inkgen::cli

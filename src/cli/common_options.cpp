@@ -60,6 +60,8 @@ LoadOptions ModelOptions::load_options(const GlobalOptions& global) const {
     load.overrides.range = std::array<double, 2>{lo, hi};
   }
   if (!output_kind.empty()) load.overrides.output_kind = parse_output_kind(output_kind);
+  load.precision = parse_precision(precision);
+  load.freeze = no_freeze ? Freeze::no : Freeze::yes;
   return load;
 }
 

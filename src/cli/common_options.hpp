@@ -32,6 +32,8 @@ struct ModelOptions {
   std::string scale;
   std::string range;
   std::string output_kind;
+  std::string precision = "fp32";
+  bool no_freeze = false;
 
   // `fallback` is used when --model is not given; empty means --model is required.
   std::string path_or(const std::string& fallback) const;

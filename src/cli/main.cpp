@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "inkgen/allocator_tuning.hpp"
 #include "inkgen/error.hpp"
 #include "inkgen/version.hpp"
 #include "json_config.hpp"
@@ -32,6 +33,7 @@ int fail(inkgen::ErrorKind kind, const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  inkgen::reuse_freed_memory();
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
 
@@ -52,6 +54,7 @@ int main(int argc, char** argv) {
       inkgen::cli::add_score_command(app, context),
       inkgen::cli::add_maximize_command(app, context),
       inkgen::cli::add_minimize_command(app, context),
+      inkgen::cli::add_bench_command(app, context),
   };
 
   try {

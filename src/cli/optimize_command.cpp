@@ -42,6 +42,11 @@ struct OptimizeCommandOptions {
   int jitter = 0;
   int blur_every = 0;
   double blur_sigma = 0.5;
+  std::string param = "pixel";
+  double fourier_decay = 1.0;
+  std::string robust = "off";
+  double diversity = 0.0;
+  std::optional<double> stop_at;
 };
 
 void add_options(CLI::App& app, OptimizeCommandOptions& o) {
@@ -83,6 +88,21 @@ void add_options(CLI::App& app, OptimizeCommandOptions& o) {
       ->capture_default_str();
   app.add_option("--blur-sigma", o.blur_sigma, "Sigma of that blur, in voxels")
       ->capture_default_str();
+  app.add_option("--param", o.param,
+                 "Optimize the voxels (pixel) or the 3D Fourier coefficients (fourier)")
+      ->capture_default_str();
+  app.add_option("--fourier-decay", o.fourier_decay,
+                 "Fourier coefficients are scaled by 1/max(f,1/N)^decay")
+      ->capture_default_str();
+  app.add_option("--robust", o.robust,
+                 "Random 3D shifts, scalings, rotations and padding before each forward: off, "
+                 "light or strong")
+      ->capture_default_str();
+  app.add_option("--diversity", o.diversity, "Weight of a term pushing the starts of a batch apart")
+      ->capture_default_str();
+  app.add_option(
+      "--stop-at", o.stop_at,
+      "Stop when every start's ink probability is at least P (maximize) or at most P (minimize)");
 }
 
 std::array<double, 2> parse_range(const std::string& text, const std::string& option) {
@@ -115,7 +135,14 @@ OptimizeOptions optimize_options(const OptimizeCommandOptions& o, Direction dire
   opt.rule.kind = parse_optimizer_kind(o.optimizer);
   opt.rule.lr = o.lr.value_or(default_learning_rate(opt.rule.kind));
   opt.rule.decay = o.decay;
-  opt.regularizers = {o.l2, o.tv, o.jitter, o.blur_every, o.blur_sigma};
+  opt.regularizers = {
+      o.l2, o.tv, o.jitter, o.blur_every, o.blur_sigma, parse_robustness(o.robust), o.diversity};
+  opt.param = parse_param_kind(o.param);
+  opt.stop_at = o.stop_at;
+  opt.fourier_decay = o.fourier_decay;
+  // A noise start may become anything in range; a real crop should stay itself where unchanged.
+  opt.fourier_range =
+      o.from == "segment" ? FourierRange::clamp_around_start : FourierRange::sigmoid;
   opt.clamp = !o.no_clamp;
   opt.seed = o.seed;
   opt.report_every = std::max(1, o.report_every);
@@ -148,7 +175,14 @@ nlohmann::json options_json(const OptimizeCommandOptions& o, const OptimizeOptio
           {"tv", opt.regularizers.tv},
           {"jitter", opt.regularizers.jitter},
           {"blur_every", opt.regularizers.blur_every},
-          {"blur_sigma", opt.regularizers.blur_sigma}};
+          {"blur_sigma", opt.regularizers.blur_sigma},
+          {"param", to_string(opt.param)},
+          {"fourier_decay", opt.fourier_decay},
+          {"robust", to_string(opt.regularizers.robust)},
+          {"diversity", opt.regularizers.diversity},
+          {"stop_at", opt.stop_at ? nlohmann::json(*opt.stop_at) : nlohmann::json(nullptr)},
+          {"precision", o.model.precision},
+          {"freeze", !o.model.no_freeze}};
 }
 
 int run_command(const OptimizeCommandOptions& o, Direction direction, const Context& context) {

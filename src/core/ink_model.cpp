@@ -1,5 +1,6 @@
 #include "inkgen/ink_model.hpp"
 
+#include <spdlog/spdlog.h>
 #include <torch/script.h>
 #include <torch/version.h>
 
@@ -35,6 +36,41 @@ std::string type_name(const c10::IValue& value) {
 
 }  // namespace
 
+Precision parse_precision(const std::string& text) {
+  if (text == "fp32") return Precision::fp32;
+  if (text == "bf16") return Precision::bf16;
+  if (text == "fp16") return Precision::fp16;
+  throw Error(ErrorKind::usage, "--precision '" + text + "' is unknown; use fp32, bf16 or fp16");
+}
+
+const char* to_string(Precision precision) {
+  switch (precision) {
+    case Precision::fp32:
+      return "fp32";
+    case Precision::bf16:
+      return "bf16";
+    case Precision::fp16:
+      return "fp16";
+  }
+  return "fp32";
+}
+
+namespace {
+
+at::ScalarType scalar_type(Precision precision) {
+  switch (precision) {
+    case Precision::bf16:
+      return at::kBFloat16;
+    case Precision::fp16:
+      return at::kHalf;
+    case Precision::fp32:
+      break;
+  }
+  return at::kFloat;
+}
+
+}  // namespace
+
 std::vector<std::int64_t> InkModel::batch_shape(std::int64_t n) const {
   return {n, card.channels(), card.depth(), card.height(), card.width()};
 }
@@ -43,7 +79,8 @@ at::Tensor forward(const InkModel& model, const at::Tensor& input) {
   torch::jit::Module module = model.module;  // a handle: copying shares the module
   c10::IValue out;
   try {
-    out = module.forward({input});
+    out = module.forward(
+        {model.precision == Precision::fp32 ? input : input.to(scalar_type(model.precision))});
   } catch (const std::exception& e) {
     throw Error(ErrorKind::model, "model '" + model.card.name + "' failed on input " +
                                       shape_text(input.sizes().vec()) + ": " + short_reason(e) +
@@ -56,6 +93,8 @@ at::Tensor forward(const InkModel& model, const at::Tensor& input) {
                     "logits (or probabilities) as one tensor");
   }
   auto tensor = out.toTensor();
+  if (tensor.is_floating_point() && tensor.scalar_type() != at::kFloat)
+    tensor = tensor.to(at::kFloat);
   if (!tensor.is_floating_point() || tensor.dim() < 1 || tensor.size(0) != input.size(0)) {
     throw Error(ErrorKind::model, "model '" + model.card.name + "' returns a tensor of shape " +
                                       shape_text(tensor.sizes().vec()) + " for a batch of " +
@@ -115,6 +154,28 @@ InkModel load_ink_model(const fs::path& path, const LoadOptions& options) {
   for (auto p : model.module.parameters()) {
     p.requires_grad_(false);
     model.parameter_count += p.numel();
+  }
+  if (options.precision == Precision::fp16 && options.device.is_cpu()) {
+    throw Error(ErrorKind::usage,
+                "--precision fp16 needs a GPU (LibTorch's CPU 3D convolutions have no fp16); "
+                "use bf16 or fp32 on the CPU");
+  }
+  if (options.precision != Precision::fp32) {
+    model.module.to(scalar_type(options.precision));
+    model.precision = options.precision;
+  }
+  if (options.device.is_cuda())
+    at::globalContext().setBenchmarkCuDNN(true);  // fixed shapes: pick the fastest
+  if (options.freeze == Freeze::yes) {
+    try {
+      model.module = torch::jit::freeze(model.module);
+      model.frozen = true;
+    } catch (const std::exception& e) {
+      // Some modules (e.g. with attributes freezing cannot fold) still run unfrozen, a little
+      // slower.
+      spdlog::debug("model '{}' cannot be frozen ({}); running it unfrozen", model.card.name,
+                    short_reason(e));
+    }
   }
 
   // One forward pass on the card's shape, so that a wrong card or a broken model fails here with

@@ -32,6 +32,45 @@ at::Tensor as_dhw(const at::Tensor& v) {
   return v.dim() == 4 ? v.select(0, 0) : v;
 }
 
+// The middle slice in grey with the model's ink probability over it in red (alpha 0.6 p),
+// the map stretched bilinearly over the crop.
+cv::Mat ink_overlay(const at::Tensor& slice, const at::Tensor& map, double lo, double hi,
+                    int tile_w, int tile_h) {
+  cv::Mat grey;
+  cv::resize(slice_to_gray8(slice, lo, hi), grey, {tile_w, tile_h}, 0, 0, cv::INTER_NEAREST);
+  const auto m = map.to(at::kCPU, at::kFloat).contiguous();
+  const cv::Mat small(static_cast<int>(m.size(0)), static_cast<int>(m.size(1)), CV_32FC1,
+                      m.data_ptr<float>());
+  cv::Mat p;
+  cv::resize(small, p, {tile_w, tile_h}, 0, 0,
+             small.total() == 1 ? cv::INTER_NEAREST : cv::INTER_LINEAR);
+  cv::Mat out(tile_h, tile_w, CV_8UC3);
+  for (int y = 0; y < tile_h; ++y) {
+    for (int x = 0; x < tile_w; ++x) {
+      const double a = 0.6 * std::clamp(static_cast<double>(p.at<float>(y, x)), 0.0, 1.0);
+      const double g = grey.at<uint8_t>(y, x);
+      out.at<cv::Vec3b>(y, x) =
+          cv::Vec3b(static_cast<uint8_t>(g * (1 - a)), static_cast<uint8_t>(g * (1 - a)),
+                    static_cast<uint8_t>(g * (1 - a) + 255 * a));
+    }
+  }
+  return out;
+}
+
+// Mean |diff| per layer as horizontal bars, layer 0 at the top like the slices above.
+cv::Mat profile_plot(const std::vector<double>& profile, int tile_w, int tile_h) {
+  cv::Mat out(tile_h, tile_w, CV_8UC3, cv::Scalar(60, 60, 60));
+  const double top = *std::max_element(profile.begin(), profile.end());
+  const double row = static_cast<double>(tile_h) / static_cast<double>(profile.size());
+  for (std::size_t z = 0; z < profile.size(); ++z) {
+    const int length = top > 0 ? static_cast<int>(std::lround((tile_w - 2) * profile[z] / top)) : 0;
+    const int y0 = static_cast<int>(z * row),
+              y1 = std::max(y0 + 1, static_cast<int>((z + 1) * row) - 1);
+    cv::rectangle(out, {1, y0}, {1 + length, y1}, cv::Scalar(80, 170, 240), cv::FILLED);
+  }
+  return out;
+}
+
 std::string format_scale(double v) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.3g", v);
@@ -67,7 +106,9 @@ void write_montage(const std::filesystem::path& path, const MontageContent& c) {
   const int rows = static_cast<int>(slices.size());
   const int width = label_width + 3 * (tile_w + gap) + gap;
   const int caption_height = (static_cast<int>(c.caption.size()) + 1) * line_height + gap;
-  const int height = header_height + rows * (tile_h + gap) + caption_height + 16;
+  const bool extras = c.ink_before.defined() || !c.depth_profile.empty();
+  const int extras_height = extras ? header_height + tile_h + gap : 0;
+  const int height = header_height + rows * (tile_h + gap) + extras_height + caption_height + 16;
   int text_width = 0;
   for (const auto& line : c.caption) {
     int baseline = 0;
@@ -94,8 +135,26 @@ void write_montage(const std::filesystem::path& path, const MontageContent& c) {
       big.copyTo(canvas(cv::Rect(col[i], y, tile_w, tile_h)));
     }
   }
+  int y = header_height + rows * (tile_h + gap);
+  if (extras) {
+    const int middle = depth / 2;
+    if (c.ink_before.defined()) {
+      text(canvas, "ink before, z=" + std::to_string(middle), col[0], y + 18);
+      text(canvas, "ink after", col[1], y + 18);
+      ink_overlay(start.select(0, middle), c.ink_before, c.lo, c.hi, tile_w, tile_h)
+          .copyTo(canvas(cv::Rect(col[0], y + header_height, tile_w, tile_h)));
+      ink_overlay(result.select(0, middle), c.ink_after, c.lo, c.hi, tile_w, tile_h)
+          .copyTo(canvas(cv::Rect(col[1], y + header_height, tile_w, tile_h)));
+    }
+    if (!c.depth_profile.empty()) {
+      text(canvas, "|diff| per layer", col[2], y + 18);
+      profile_plot(c.depth_profile, tile_w, tile_h)
+          .copyTo(canvas(cv::Rect(col[2], y + header_height, tile_w, tile_h)));
+    }
+    y += extras_height;
+  }
   // A colour bar for the diff and the grey scale's meaning, then the caption.
-  int y = header_height + rows * (tile_h + gap) + 4;
+  y += 4;
   const int bar_w = std::min(tile_w, 200);
   for (int x = 0; x < bar_w; ++x) {
     const double v = 2.0 * x / (bar_w - 1) - 1.0;

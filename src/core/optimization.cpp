@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <random>
@@ -45,12 +46,33 @@ void check_options(const OptimizeOptions& o) {
   if (!std::isfinite(r.blur_sigma) || r.blur_sigma <= 0) {
     bad("--blur-sigma must be a positive number of voxels, got " + std::to_string(r.blur_sigma));
   }
+  if (!std::isfinite(r.diversity) || r.diversity < 0) {
+    bad("--diversity must be a finite weight >= 0, got " + std::to_string(r.diversity));
+  }
+  if (!std::isfinite(o.fourier_decay) || o.fourier_decay < 0) {
+    bad("--fourier-decay must be a finite number >= 0, got " + std::to_string(o.fourier_decay));
+  }
+  if (o.stop_at && !(*o.stop_at > 0 && *o.stop_at < 1)) {
+    bad("--stop-at must be a probability strictly between 0 and 1, got " +
+        std::to_string(*o.stop_at));
+  }
   if (o.save_every < 0) bad("--save-every must be >= 0 steps, got " + std::to_string(o.save_every));
 }
 
 std::vector<InkScore> score_volumes(const InkModel& model, const at::Tensor& volumes) {
   at::NoGradGuard no_grad;
   return ink_scores(forward(model, volumes.to(model.device)), model.card.output_kind);
+}
+
+at::Tensor ink_maps(const InkModel& model, const at::Tensor& volumes) {
+  at::NoGradGuard no_grad;
+  auto out = forward(model, volumes.to(model.device)).to(at::kCPU, at::kFloat);
+  if (model.card.output_kind == OutputKind::probability) out = at::logit(out, 1e-7);
+  const int64_t n = out.size(0);
+  if (out.dim() == 2) out = out.reshape({n, 1, 1, out.size(1)});
+  if (out.dim() == 1) out = out.reshape({n, 1, 1, 1});
+  // Any leading output dimensions (channels) are averaged, as the ink score averages them.
+  return at::sigmoid(out.reshape({n, -1, out.size(-2), out.size(-1)}).mean(1));
 }
 
 OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
@@ -65,7 +87,10 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
   result.trace.resize(n);
 
   const at::Tensor origin = start.to(model.device, at::kFloat);
-  at::Tensor x = origin.clone();
+  const Parameterization param(options.param, origin, card.range_lo, card.range_hi,
+                               options.fourier_range, options.fourier_decay);
+  at::Tensor theta = param.initial().clone();
+  const double fill = 0.5 * (card.range_lo + card.range_hi);
   result.start_scores = score_volumes(model, origin);
 
   UpdateRule rule(options.rule);
@@ -94,6 +119,14 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
         result.trace[i].push_back({logit, probability});
       }
     }
+    if (options.stop_at) {
+      const double target = *options.stop_at;
+      result.reached_stop_at =
+          std::all_of(result.trace.begin(), result.trace.end(), [&](const auto& t) {
+            return options.direction == Direction::maximize ? t.back().probability >= target
+                                                            : t.back().probability <= target;
+          });
+    }
     if (callbacks.on_report) {
       StepReport report{step, options.steps, seconds_since(t0), {}};
       for (std::size_t i = 0; i < n; ++i)
@@ -107,34 +140,46 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
       result.interrupted = true;
       break;
     }
-    at::Tensor xi = x.detach().requires_grad_(true);
-    const auto output = forward(model, apply_shift(xi, random_shift(reg.jitter, rng)));
+    const at::Tensor theta_i = theta.detach().requires_grad_(true);
+    const at::Tensor xi = param.volume(theta_i);
+    const auto seen =
+        random_transform(apply_shift(xi, random_shift(reg.jitter, rng)), reg.robust, fill, rng);
+    const auto output = forward(model, seen);
     const auto logits = sample_logits(output, card.output_kind);
     at::Tensor objective = sign * (batch_mean ? logits.mean() : logits.sum());
     if (reg.l2 > 0) objective = objective + reg.l2 * l2_to_start(xi, origin).sum();
     if (reg.tv > 0) objective = objective + reg.tv * total_variation_3d(xi).sum();
-    const auto grad = torch::autograd::grad({objective}, {xi})[0];
+    // Scaled by the batch size, like the summed scores it balances.
+    if (reg.diversity > 0)
+      objective =
+          objective + reg.diversity * static_cast<double>(n) * diversity_penalty(xi, origin);
+    const auto grad = torch::autograd::grad({objective}, {theta_i})[0];
     {
       at::NoGradGuard no_grad;
       pending.push_back(
           at::stack({logits.detach(), sample_probabilities(output.detach(), card.output_kind)}, 1));
     }
-    rule.apply(x, grad);
-    {
+    rule.apply(theta, grad);
+    if (param.kind() == ParamKind::pixel) {
+      // A Fourier volume stays in range by construction and is low-pass by its scaling.
       at::NoGradGuard no_grad;
       if (reg.blur_every > 0 && step % reg.blur_every == 0) {
-        x = gaussian_blur_3d(x, reg.blur_sigma, reg.blur_sigma);
+        theta = gaussian_blur_3d(theta, reg.blur_sigma, reg.blur_sigma);
       }
-      if (options.clamp) x.clamp_(card.range_lo, card.range_hi);
+      if (options.clamp) theta.clamp_(card.range_lo, card.range_hi);
     }
     result.steps_done = step;
     if (step % std::max(1, options.report_every) == 0 || step == options.steps) flush(step);
+    if (result.reached_stop_at) break;
     if (options.save_every > 0 && step % options.save_every == 0 && callbacks.on_snapshot) {
-      callbacks.on_snapshot(step, x.to(at::kCPU));
+      at::NoGradGuard no_grad;
+      callbacks.on_snapshot(step, param.volume(theta).to(at::kCPU));
     }
   }
   flush(result.steps_done);
 
+  at::NoGradGuard no_grad;
+  const at::Tensor x = param.volume(theta);
   result.result = x.to(at::kCPU).contiguous();
   result.final_scores = score_volumes(model, x);
   result.seconds = seconds_since(t0);

@@ -14,6 +14,7 @@
 #include "inkgen/segment_writer.hpp"
 #include "inkgen/slice_stack_writer.hpp"
 #include "inkgen/version.hpp"
+#include "inkgen/volume_metrics.hpp"
 #include "inkgen/volume_tensor.hpp"
 
 namespace inkgen {
@@ -39,24 +40,61 @@ std::string describe_source(const nlohmann::json& source) {
          std::to_string(source.value("seed", 0ull));
 }
 
-// Everything one start leaves in its folder but run.json.
+nlohmann::json map_json(const at::Tensor& map) {
+  const auto m = map.to(at::kCPU, at::kDouble).contiguous();
+  nlohmann::json rows = nlohmann::json::array();
+  for (int64_t y = 0; y < m.size(0); ++y) {
+    rows.push_back(std::vector<double>(m[y].data_ptr<double>(), m[y].data_ptr<double>() + m.size(1)));
+  }
+  return rows;
+}
+
+// Everything one start leaves in its folder but run.json, and what run.json says of it: the diff's
+// scale, the depth profile, the readability numbers and the model's ink map before and after.
 nlohmann::json write_start_files(const fs::path& dir, const InkModel& model, const RunSpec& spec,
-                                 const at::Tensor& start, const at::Tensor& result,
-                                 const InkScore& start_score, const InkScore& final_score,
-                                 const nlohmann::json& source) {
+                                 const at::Tensor& start, const at::Tensor& result, const InkScore& start_score,
+                                 const InkScore& final_score, const nlohmann::json& source) {
   const auto& card = model.card;
   write_slice_stack(dir / "start", start, card.range_lo, card.range_hi);
   write_slice_stack(dir / "result", result, card.range_lo, card.range_hi);
   const DiffSummary diff = write_diff(dir, start, result);
   write_segment(dir / "volume", to_raw_volume(result, card.scale));
-  MontageContent montage{start, result, card.range_lo, card.range_hi, diff.scale, {}, 8};
-  montage.caption = {std::string(to_string(spec.optimize.direction)) + " ink, " + card.name +
-                         ", from " + describe_source(source),
-                     "ink probability " + fixed(start_score.probability, 4) + " -> " +
-                         fixed(final_score.probability, 4) + "   (logit " +
-                         fixed(start_score.logit, 2) + " -> " + fixed(final_score.logit, 2) + ")"};
+  const auto maps = ink_maps(model, at::stack({start, result}));
+  const std::vector<double> profile = depth_profile(start, result);
+  MontageContent montage;
+  montage.start = start;
+  montage.result = result;
+  montage.lo = card.range_lo;
+  montage.hi = card.range_hi;
+  montage.diff_scale = diff.scale;
+  montage.ink_before = maps[0];
+  montage.ink_after = maps[1];
+  montage.depth_profile = profile;
+  montage.caption = {
+      std::string(to_string(spec.optimize.direction)) + " ink, " + card.name + ", from " + describe_source(source),
+      "ink probability " + fixed(start_score.probability, 4) + " -> " + fixed(final_score.probability, 4) +
+          "   (logit " + fixed(start_score.logit, 2) + " -> " + fixed(final_score.logit, 2) + ")"};
   write_montage(dir / "montage.png", montage);
-  return diff.to_json();
+  return {{"diff", diff.to_json()},
+          {"depth_profile", profile},
+          {"low_frequency_fraction",
+           {{"result", low_frequency_fraction(result)}, {"diff", low_frequency_fraction(result - start)}}},
+          {"ink_map", {{"before", map_json(maps[0])}, {"after", map_json(maps[1])}}}};
+}
+
+// run.json as a run starts, without its starts.
+nlohmann::json new_record(const InkModel& model, const RunSpec& spec) {
+  return {{"inkgen_version", INKGEN_VERSION},
+          {"torch_version", TORCH_VERSION},
+          {"status", "running"},
+          {"mode", {{"direction", to_string(spec.optimize.direction)}, {"source", spec.source}}},
+          {"model", model_json(model)},
+          {"device", model.device.str()},
+          {"seed", spec.optimize.seed},
+          {"options", spec.options},
+          {"scale", scale_json(model)},
+          {"started_at", utc_now()},
+          {"starts", nlohmann::json::array()}};
 }
 
 }  // namespace
@@ -90,17 +128,7 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
 
   RunOutcome outcome;
   nlohmann::json& record = outcome.record;
-  record = {{"inkgen_version", INKGEN_VERSION},
-            {"torch_version", TORCH_VERSION},
-            {"status", "running"},
-            {"mode", {{"direction", to_string(spec.optimize.direction)}, {"source", spec.source}}},
-            {"model", model_json(model)},
-            {"device", model.device.str()},
-            {"seed", spec.optimize.seed},
-            {"options", spec.options},
-            {"scale", scale_json(model)},
-            {"started_at", utc_now()},
-            {"starts", nlohmann::json::array()}};
+  record = new_record(model, spec);
   for (std::size_t i = 0; i < count; ++i) {
     record["starts"].push_back({{"index", i},
                                 {"folder", count == 1 ? "." : start_folder("", i, count).string()},
@@ -162,12 +190,13 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
         auto& entry = record["starts"][i];
         entry["status"] = result.interrupted ? "interrupted" : "done";
         entry["steps_done"] = result.steps_done;
+        entry["reached_stop_at"] = result.reached_stop_at;
         entry["seconds"] = result.seconds;
         entry["start_score"] = score_json(result.start_scores[k]);
         entry["final_score"] = score_json(result.final_scores[k]);
-        entry["diff"] = write_start_files(start_folder(spec.out, i, count), model, spec,
+        entry.update(write_start_files(start_folder(spec.out, i, count), model, spec,
                                           result.start[k], result.result[k], result.start_scores[k],
-                                          result.final_scores[k], starts[i].source);
+                                          result.final_scores[k], starts[i].source));
         entry["trace"] = trace_json(result.trace[k]);
       }
       if (result.interrupted) {
@@ -191,6 +220,135 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
   record["finished_at"] = utc_now();
   write_record(spec.out);
   return outcome;
+}
+
+std::vector<RunOutcome> run_optimizations_together(const InkModel& model,
+                                                   const std::vector<StartVolume>& starts,
+                                                   const std::vector<RunSpec>& specs,
+                                                   const OptimizeCallbacks& callbacks) {
+  if (starts.empty() || starts.size() != specs.size()) {
+    throw Error(ErrorKind::internal, "run_optimizations_together needs one spec per start");
+  }
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  const std::size_t count = starts.size();
+  std::vector<RunOutcome> outcomes(count);
+  std::vector<std::size_t> live;  // the runs still going: their folders are ready
+  const auto fail = [&](std::size_t i, const Error& e) {
+    RunOutcome& o = outcomes[i];
+    o.status = RunStatus::failed;
+    o.error = e;
+    if (o.record.is_null()) return;  // its folder never got a run.json
+    o.record["status"] = "failed";
+    o.record["starts"][0]["status"] = "failed";
+    o.record["error"] = {{"kind", to_string(e.kind())}, {"message", e.what()}};
+    o.record["finished_at"] = utc_now();
+    try {
+      write_text_atomically(specs[i].out / "run.json", o.record.dump(2) + "\n");
+    } catch (const Error&) {
+      // The folder may be what failed; the first error is the one to report.
+    }
+  };
+  int steps_done = 0;
+  const auto stamp = [&](nlohmann::json& record) {
+    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    record["wall_seconds"] = seconds;
+    record["steps_done"] = steps_done;
+    record["steps_per_second"] = seconds > 0 ? steps_done / seconds : 0.0;
+    record["crop_steps_per_second"] =
+        seconds > 0 ? static_cast<double>(steps_done) * static_cast<double>(live.size()) / seconds
+                    : 0.0;
+  };
+  for (std::size_t i = 0; i < count; ++i) {
+    try {
+      prepare_output_dir(specs[i].out, specs[i].overwrite);
+      nlohmann::json record = new_record(model, specs[i]);
+      record["starts"].push_back(
+          {{"index", 0}, {"folder", "."}, {"source", starts[i].source}, {"status", "pending"}});
+      stamp(record);
+      write_text_atomically(specs[i].out / "run.json", record.dump(2) + "\n");
+      outcomes[i].record = std::move(record);
+      live.push_back(i);
+    } catch (const Error& e) {
+      fail(i, e);
+    }
+  }
+  if (live.empty()) return outcomes;
+
+  std::vector<at::Tensor> volumes;
+  for (const auto i : live)
+    volumes.push_back(starts[i].values);
+  OptimizeCallbacks shared = callbacks;
+  shared.on_snapshot = [&](int step, const at::Tensor& volume) {
+    char name[32];
+    std::snprintf(name, sizeof name, "step_%06d", step);
+    steps_done = step;
+    for (std::size_t k = 0; k < live.size(); ++k) {
+      const std::size_t i = live[k];
+      if (outcomes[i].status == RunStatus::failed) continue;
+      try {
+        write_slice_stack(specs[i].out / "snapshots" / name, volume[static_cast<long>(k)],
+                          model.card.range_lo, model.card.range_hi);
+        auto& record = outcomes[i].record;
+        record["starts"][0]["status"] = "running";
+        record["starts"][0]["steps_done"] = step;
+        stamp(record);
+        write_text_atomically(specs[i].out / "run.json", record.dump(2) + "\n");
+      } catch (const Error& e) {
+        fail(i, e);
+      }
+    }
+    if (callbacks.on_snapshot) callbacks.on_snapshot(step, volume);
+  };
+
+  // The jitter draws as run_optimization's first batch does, so that a job equals the single
+  // command run on its start.
+  OptimizeOptions options = specs.front().optimize;
+  options.seed = start_seed(options.seed, 0);
+  OptimizeResult result;
+  try {
+    try {
+      result = optimize_input(model, at::stack(volumes), options, shared);
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      // LibTorch's own failures (a GPU out of memory) fail the batch like a model error.
+      throw Error(ErrorKind::model, "optimizing with model '" + model.card.name +
+                                        "' failed: " + short_reason(e) +
+                                        "; try a smaller --batch or another --device");
+    }
+  } catch (const Error& e) {
+    for (const auto i : live)
+      if (outcomes[i].status != RunStatus::failed) fail(i, e);
+    throw;
+  }
+  steps_done = result.steps_done;
+  for (std::size_t k = 0; k < live.size(); ++k) {
+    const std::size_t i = live[k];
+    if (outcomes[i].status == RunStatus::failed) continue;
+    RunOutcome& o = outcomes[i];
+    auto& entry = o.record["starts"][0];
+    try {
+      entry["status"] = result.interrupted ? "interrupted" : "done";
+      entry["steps_done"] = result.steps_done;
+        entry["reached_stop_at"] = result.reached_stop_at;
+      entry["seconds"] = result.seconds;
+      entry["start_score"] = score_json(result.start_scores[k]);
+      entry["final_score"] = score_json(result.final_scores[k]);
+      entry.update(write_start_files(specs[i].out, model, specs[i], result.start[k],
+                                        result.result[k], result.start_scores[k],
+                                        result.final_scores[k], starts[i].source));
+      entry["trace"] = trace_json(result.trace[k]);
+      o.status = result.interrupted ? RunStatus::interrupted : RunStatus::done;
+      o.record["status"] = to_string(o.status);
+      o.record["finished_at"] = utc_now();
+      stamp(o.record);
+      write_text_atomically(specs[i].out / "run.json", o.record.dump(2) + "\n");
+    } catch (const Error& e) {
+      fail(i, e);
+    }
+  }
+  return outcomes;
 }
 
 }  // namespace inkgen

@@ -19,6 +19,17 @@ at::Tensor total_variation_3d(const at::Tensor& x) {
   return (x.size(2) > 1 ? dz : at::zeros_like(dy)) + dy + dx;
 }
 
+at::Tensor diversity_penalty(const at::Tensor& x, const at::Tensor& start) {
+  const int64_t n = x.size(0);
+  if (n < 2) return at::zeros({}, x.options());
+  const auto change = (x - start).flatten(1);
+  // The epsilon keeps the gradient finite at the first step, when nothing has changed yet.
+  const auto unit = change / (change.norm(2, {1}, true) + 1e-8);
+  const auto similarity = at::mm(unit, unit.t());
+  const auto off_diagonal = similarity.sum() - similarity.diagonal().sum();
+  return off_diagonal / static_cast<double>(n * (n - 1));
+}
+
 Shift random_shift(int max_shift, std::mt19937_64& rng) {
   if (max_shift <= 0) return {};
   std::uniform_int_distribution<int> d(-max_shift, max_shift);

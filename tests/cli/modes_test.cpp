@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -223,6 +224,59 @@ TEST_F(CliModes, BadOptionsAreUsageErrors) {
   check({"--noise-range", "0.5,0.2"}, "--noise-range");
   check({"--segment", "x"}, "--from segment");
   EXPECT_EQ(run_inkgen({"maximize", "--model", test_model("tiny-map.pt").string()}).exit_code, 2);
+}
+
+TEST_F(CliModes, ReadableVolumeOptionsOnMapAndScalarModels) {
+  for (const char* model : {"tiny-map.pt", "tiny-scalar.pt"}) {
+    for (const char* from : {"noise", "segment"}) {
+      if (std::string(model) == "tiny-scalar.pt" && std::string(from) == "segment")
+        continue;  // 16x16 crop
+      const std::string out = std::string("r-") + model + "-" + from;
+      auto args = base("maximize", from, out, model);
+      // All of them at once; each one's effect has its own test in tests/core.
+      args.insert(args.end(), {"--param", "fourier", "--fourier-decay", "1.5", "--robust", "light",
+                               "--diversity", "0.1", "--batch", "2", "--stop-at", "0.999"});
+      if (std::string(from) == "segment") args.insert(args.end(), {"--crop", "4,6,20,22"});
+      const auto r = run_inkgen(args);
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      const auto record = read_json(tmp_ / out / "run.json");
+      EXPECT_EQ(record["options"]["param"], "fourier");
+      EXPECT_EQ(record["options"]["robust"], "light");
+      for (const auto& s : record["starts"]) {
+        EXPECT_TRUE(std::isfinite(s["final_score"]["logit"].get<double>())) << out;
+        EXPECT_EQ(s["depth_profile"].size(), record["model"]["input_shape"][2].get<std::size_t>());
+        EXPECT_GT(s["low_frequency_fraction"]["diff"].get<double>(), 0.0);
+        EXPECT_EQ(s["ink_map"]["after"].size(), std::string(model) == "tiny-map.pt" ? 4u : 1u);
+      }
+    }
+  }
+}
+
+TEST_F(CliModes, FourierMaximizeAndMinimize) {
+  for (const char* command : {"maximize", "minimize"}) {
+    const std::string out = std::string("f-") + command;
+    auto args = base(command, "noise", out);
+    args.insert(args.end(), {"--param", "fourier"});
+    ASSERT_EQ(run_inkgen(args).exit_code, 0);
+    const auto record = read_json(tmp_ / out / "run.json");
+    const auto& s = record["starts"][0];
+    const double before = s["start_score"]["logit"], after = s["final_score"]["logit"];
+    EXPECT_TRUE(std::string(command) == "maximize" ? after > before + 0.05 : after < before - 0.05)
+        << command << " " << before << " -> " << after;
+  }
+}
+
+TEST_F(CliModes, UnknownReadabilityOptionValues) {
+  for (const auto& extra : std::vector<std::vector<std::string>>{{"--param", "wavelet"},
+                                                                 {"--robust", "medium"},
+                                                                 {"--diversity", "-1"},
+                                                                 {"--stop-at", "2"}}) {
+    auto args = base("maximize", "noise", "bad");
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run_inkgen(args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(extra[0]), std::string::npos) << r.err;
+  }
 }
 
 void interrupt_with(int signal) {

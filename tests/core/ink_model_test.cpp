@@ -98,6 +98,45 @@ TEST(InkModel, ForwardKeepsOneRowPerSample) {
   EXPECT_EQ(out.sizes().vec(), (std::vector<std::int64_t>{3, 1, 4, 4}));
 }
 
+TEST(InkModel, FrozenAndUnfrozenAgree) {
+  LoadOptions unfrozen;
+  unfrozen.freeze = Freeze::no;
+  const InkModel a = load_ink_model(test_model("tiny-map.pt"), {});
+  const InkModel b = load_ink_model(test_model("tiny-map.pt"), unfrozen);
+  EXPECT_TRUE(a.frozen);
+  EXPECT_FALSE(b.frozen);
+  EXPECT_EQ(a.parameter_count, b.parameter_count);
+  const auto x = at::rand(a.batch_shape(2)) * 0.7;
+  EXPECT_TRUE(at::allclose(forward(a, x), forward(b, x), 1e-5, 1e-6));
+}
+
+TEST(InkModel, Bf16ArithmeticStaysCloseToFp32) {
+  LoadOptions bf16;
+  bf16.precision = Precision::bf16;
+  const InkModel a = load_ink_model(test_model("tiny-map.pt"), {});
+  const InkModel b = load_ink_model(test_model("tiny-map.pt"), bf16);
+  EXPECT_EQ(b.precision, Precision::bf16);
+  const auto x = at::rand(a.batch_shape(2)) * 0.7;
+  const auto out = forward(b, x);
+  EXPECT_EQ(out.scalar_type(), at::kFloat);  // scores are read in fp32 whatever the arithmetic
+  // bf16 keeps 8 bits of mantissa: agreement to a few percent of the output's spread.
+  EXPECT_LT((out - forward(a, x)).abs().max().item<double>(),
+            0.05 * std::max(1.0, forward(a, x).abs().max().item<double>()));
+}
+
+TEST(InkModel, Fp16NeedsAGpu) {
+  LoadOptions fp16;
+  fp16.precision = Precision::fp16;
+  try {
+    load_ink_model(test_model("tiny-map.pt"), fp16);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_NE(std::string(e.what()).find("bf16 or fp32"), std::string::npos);
+  }
+  EXPECT_THROW(parse_precision("fp8"), Error);
+}
+
 TEST(InkModel, FindsTheBundledModelPath) {
   EXPECT_EQ(bundled_model_path().parent_path().filename(), "models");
   EXPECT_EQ(bundled_model_path().extension(), ".pt");

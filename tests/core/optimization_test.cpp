@@ -5,6 +5,7 @@
 
 #include "inkgen/error.hpp"
 #include "inkgen/start_volume.hpp"
+#include "inkgen/volume_metrics.hpp"
 #include "test_support.hpp"
 
 namespace inkgen {
@@ -164,6 +165,83 @@ TEST(Optimization, OutputTurningNanIsAModelError) {
     EXPECT_EQ(e.kind(), ErrorKind::model);
     EXPECT_NE(std::string(e.what()).find("turned NaN"), std::string::npos) << e.what();
   }
+}
+
+TEST(Optimization, FourierAndRobustRunsRaiseTheScoreOnMapAndScalarModels) {
+  for (const char* name : {"tiny-map.pt", "tiny-scalar.pt"}) {
+    const InkModel m = load_ink_model(test_model(name), {});
+    auto o = options(Direction::maximize, 30);
+    o.param = ParamKind::fourier;
+    o.regularizers.robust = Robustness::light;
+    const auto r = optimize_input(m, noise_batch(m, 2), o);
+    for (int i = 0; i < 2; ++i)
+      EXPECT_GT(r.final_scores[i].logit, r.start_scores[i].logit + 0.01) << name;
+    EXPECT_GE(r.result.min().item<double>(), m.card.range_lo);
+    EXPECT_LE(r.result.max().item<double>(), m.card.range_hi + 1e-6);
+    EXPECT_TRUE(at::allclose(r.start, noise_batch(m, 2)));
+  }
+}
+
+TEST(Optimization, FourierChangesAreSmootherThanPixelChanges) {
+  const InkModel m = load_ink_model(test_model("tiny-map.pt"), {});
+  const auto start = noise_batch(m, 1);
+  auto o = options(Direction::maximize, 10);
+  o.fourier_range = FourierRange::clamp_around_start;
+  const auto pixel = optimize_input(m, start, o);
+  o.param = ParamKind::fourier;
+  o.fourier_decay = 1.5;
+  const auto fourier = optimize_input(m, start, o);
+  EXPECT_GT(low_frequency_fraction(fourier.result - start),
+            2 * low_frequency_fraction(pixel.result - start));
+}
+
+TEST(Optimization, DiversityPushesTheStartsApart) {
+  const InkModel m = load_ink_model(test_model("tiny-map.pt"), {});
+  const auto one = noise_batch(m, 1);
+  // The same start twice. Only something random per start can tell twins apart (a smooth
+  // penalty has no gradient between identical changes): the robust transforms are drawn per start.
+  const auto twins = at::cat({one, one});
+  auto o = options(Direction::maximize, 30);
+  o.regularizers.robust = Robustness::light;
+  const auto alike = optimize_input(m, twins, o);
+  o.regularizers.diversity = 10.0;
+  const auto apart = optimize_input(m, twins, o);
+  const auto similarity = [&](const OptimizeResult& r) {
+    return diversity_penalty(r.result, twins).item<double>();
+  };
+  EXPECT_LT(similarity(apart), similarity(alike) - 0.2) << similarity(alike);
+}
+
+TEST(Optimization, StopsWhenEveryStartReachedTheGoal) {
+  const InkModel m = load_ink_model(test_model("tiny-scalar.pt"), {});
+  const auto start = noise_batch(m, 2);
+  auto o = options(Direction::maximize, 5000);
+  o.report_every = 1;
+  o.rule.lr = 0.05;
+  const double begin = std::max(
+      optimize_input(m, start, options(Direction::maximize, 1)).start_scores[0].probability,
+      optimize_input(m, start, options(Direction::maximize, 1)).start_scores[1].probability);
+  o.stop_at = std::min(0.999, begin + 0.2);
+  const auto r = optimize_input(m, start, o);
+  EXPECT_TRUE(r.reached_stop_at);
+  EXPECT_LT(r.steps_done, 5000);
+  for (const auto& t : r.trace)
+    EXPECT_GE(t.back().probability, *o.stop_at);
+  o.stop_at = 1.5;
+  EXPECT_THROW(check_options(o), Error);
+}
+
+TEST(Optimization, InkMapsHaveTheOutputsLastTwoDimensions) {
+  const InkModel map = load_ink_model(test_model("tiny-map.pt"), {});
+  const auto m = ink_maps(map, noise_batch(map, 2));
+  EXPECT_EQ(m.sizes().vec(), (std::vector<int64_t>{2, 4, 4}));
+  EXPECT_GE(m.min().item<double>(), 0.0);
+  EXPECT_LE(m.max().item<double>(), 1.0);
+  const InkModel scalar = load_ink_model(test_model("tiny-prob.pt"), {});
+  const auto volumes = noise_batch(scalar, 1);
+  const auto s = ink_maps(scalar, volumes);
+  EXPECT_EQ(s.sizes().vec(), (std::vector<int64_t>{1, 1, 1}));
+  EXPECT_NEAR(s.item<double>(), score_volumes(scalar, volumes)[0].probability, 1e-5);
 }
 
 TEST(Optimization, RejectsOptionsOutOfBounds) {

@@ -40,5 +40,18 @@ TEST(Regularizers, JitterShiftsWithinItsBoundAndReproducibly) {
   EXPECT_TRUE(at::equal(apply_shift(x, {}), x));
 }
 
+TEST(Regularizers, DiversityIsTheMeanSimilarityOfTheChanges) {
+  const auto start = at::zeros({3, 1, 2, 2, 2});
+  auto same = start.clone();
+  same += at::rand({1, 1, 2, 2, 2});  // three identical changes
+  EXPECT_NEAR(diversity_penalty(same, start).item<double>(), 1.0, 1e-5);
+  auto apart = start.clone();
+  apart[0][0][0][0][0] = 1.0f;  // three orthogonal changes
+  apart[1][0][0][0][1] = 1.0f;
+  apart[2][0][0][1][0] = 2.0f;
+  EXPECT_NEAR(diversity_penalty(apart, start).item<double>(), 0.0, 1e-6);
+  EXPECT_EQ(diversity_penalty(same.narrow(0, 0, 1), start.narrow(0, 0, 1)).item<double>(), 0.0);
+}
+
 }  // namespace
 }  // namespace inkgen

@@ -32,6 +32,11 @@ class MapNet(nn.Module):
         self.conv3d = nn.Conv3d(1, 4, 3, padding=1)
         self.down1 = nn.Conv2d(4, 4, 3, stride=2, padding=1)
         self.down2 = nn.Conv2d(4, 1, 3, stride=2, padding=1)
+        # Positive head weights: the logit rises with the 3D features, so that optimizing the
+        # input moves it clearly (random signs left it nearly flat).
+        with torch.no_grad():
+            self.down1.weight.abs_()
+            self.down2.weight.abs_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         f = torch.relu(self.conv3d(x)).amax(dim=2)

@@ -1,0 +1,14 @@
+#pragma once
+
+#include <cstdint>
+
+#include "inkgen/ink_model.hpp"
+
+namespace inkgen {
+
+// Multiply-accumulates of the convolutions and matrix products in one forward pass of a batch of
+// `batch` samples, counted from the shapes the operators actually see (LibTorch's RecordFunction
+// hooks), so that any TorchScript model can be measured without knowing its architecture.
+std::int64_t forward_macs(const InkModel& model, int batch = 1);
+
+}  // namespace inkgen

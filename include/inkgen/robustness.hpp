@@ -1,0 +1,32 @@
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <random>
+#include <string>
+
+namespace inkgen {
+
+// Transformation robustness in 3D: before each forward pass the volume is padded, shifted in x, y
+// and z, scaled a little and rotated about the depth axis, at random, on its device. What the
+// optimization then finds must work on any of these grids, not on one exact voxel pattern.
+enum class Robustness { off, light, strong };
+Robustness parse_robustness(const std::string& text);
+const char* to_string(Robustness robustness);
+
+struct TransformRanges {
+  int pad = 0;              // voxels of constant padding in x and y before transforming
+  double shift_xy = 0.0;    // voxels, each direction
+  double shift_z = 0.0;     // layers
+  double scale = 0.0;       // relative, e.g. 0.05 = 95% .. 105%
+  double rotate_deg = 0.0;  // about the depth axis
+};
+TransformRanges transform_ranges(Robustness robustness);
+
+// A random transform of each sample of `volume` (N, C, D, H, W), drawn from `rng`; the output has
+// the input's shape. `fill` is the value of the padding (the middle of the valid range).
+// Differentiable with respect to the volume.
+at::Tensor random_transform(const at::Tensor& volume, Robustness robustness, double fill,
+                            std::mt19937_64& rng);
+
+}  // namespace inkgen
