@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   const std::vector<inkgen::cli::Command> commands{
       inkgen::cli::add_info_command(app, context),
       inkgen::cli::add_score_command(app, context),
+      inkgen::cli::add_synth_command(app, context),
       inkgen::cli::add_maximize_command(app, context),
       inkgen::cli::add_minimize_command(app, context),
       inkgen::cli::add_bench_command(app, context),
