@@ -16,6 +16,7 @@ struct Command {
 
 Command add_info_command(CLI::App& parent, const Context& context);
 Command add_score_command(CLI::App& parent, const Context& context);
+Command add_batch_command(CLI::App& parent, const Context& context);
 Command add_synth_command(CLI::App& parent, const Context& context);
 Command add_maximize_command(CLI::App& parent, const Context& context);
 Command add_minimize_command(CLI::App& parent, const Context& context);

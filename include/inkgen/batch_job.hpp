@@ -1,0 +1,56 @@
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "inkgen/crop.hpp"
+#include "inkgen/error.hpp"
+#include "inkgen/ink_model.hpp"
+#include "inkgen/model_card.hpp"
+#include "inkgen/optimization.hpp"
+#include "inkgen/start_volume.hpp"
+
+namespace inkgen {
+
+// A model as a batch names it: the file and the card overrides; one key per distinct pair.
+struct ModelRef {
+  std::filesystem::path path;
+  CardOverrides overrides;
+  Precision precision = Precision::fp32;
+  Freeze freeze = Freeze::yes;
+  std::string key;  // path, overrides and load options as text, for the cache and for grouping
+};
+
+enum class JobSource { noise, segment };
+const char* to_string(JobSource source);
+
+// Why a job failed: its error class and one-line message, as the manifest records them.
+struct JobError {
+  ErrorKind kind = ErrorKind::internal;
+  std::string message;
+};
+
+// One planned job of a batch: one start, one folder, one manifest line.
+struct BatchJob {
+  std::size_t index = 0;  // position in the planned list: what --shard divides
+  int line = 0;           // line of the JOBS file it came from
+  std::string key;        // its folder under --out, '/'-separated; also its identity on resume
+  Direction direction = Direction::maximize;
+  JobSource source = JobSource::segment;
+  std::filesystem::path segment;  // segment jobs
+  Crop crop;                      // segment jobs
+  int noise_index = 0;            // noise jobs: start i of the line draws with start_seed(seed, i)
+  std::optional<int> z0;          // unset: the card's z0, else the centred window
+  ModelRef model;
+  OptimizeOptions optimize;
+  NoiseSpec noise;
+  nlohmann::json options;   // the job's options as run.json records them
+  std::string fingerprint;  // of everything that shapes the result; a change reruns a done job
+  std::string group;        // jobs of one group may share a device batch
+  std::optional<JobError> failure;  // known to fail before it runs (a segment that cannot be tiled)
+};
+
+}  // namespace inkgen

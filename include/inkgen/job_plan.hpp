@@ -1,0 +1,43 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "inkgen/batch_job.hpp"
+#include "inkgen/jobs_file.hpp"
+#include "inkgen/model_cache.hpp"
+
+namespace inkgen {
+
+struct PlanContext {
+  std::string origin;              // the JOBS file's name, for messages
+  std::filesystem::path base_dir;  // relative paths in the JOBS file are taken from here
+};
+
+struct JobPlan {
+  std::vector<BatchJob> jobs;
+  std::vector<std::string> warnings;  // e.g. a segment with no crop inside its mask
+};
+
+// The batch's jobs in a fixed order, the same on every shard: the JOBS lines in order; within a
+// line its crops as listed or in tiling order, or its noise starts 0, 1, ... Each line's keys
+// override `defaults` (the batch command line), which override the single commands' defaults.
+//
+// Throws before anything runs: Error(input) naming the line for a value the single commands would
+// refuse (check_options and the parse_* rules), a key that does not belong to the job's source,
+// or two jobs that would write one folder; Error(usage) for a bad default on the command line.
+// What needs a segment's files or a model (the tiling of "auto") is planned as far as it can be:
+// a segment or model that cannot be read makes a job that fails when it runs, so that one bad
+// segment does not stop the batch.
+JobPlan plan_jobs(const std::vector<JobRequest>& lines, const JobRequest& defaults,
+                  const PlanContext& context, ModelCache& models);
+
+// The folder of a segment job under --out: <segment>/<x1>_<y1>_<x2>_<y2>/<mode>-segment[-<name>].
+std::string segment_job_key(const std::string& segment_name, const Crop& crop, Direction direction,
+                            const std::string& name);
+// The folder of a noise job: noise/seed-<seed>-<i>/<mode>-noise[-<name>].
+std::string noise_job_key(std::uint64_t seed, int index, Direction direction,
+                          const std::string& name);
+
+}  // namespace inkgen

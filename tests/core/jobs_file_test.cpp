@@ -1,0 +1,167 @@
+#include "inkgen/jobs_file.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "inkgen/error.hpp"
+
+namespace inkgen {
+namespace {
+
+// The message of the Error that parsing `text` throws, checking its class.
+std::string error_of(const std::string& text) {
+  try {
+    parse_jobs_text(text, "jobs.jsonl");
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::input) << e.what();
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "no error for: " << text;
+  return "";
+}
+
+TEST(BatchJobsFile, ReadsJsonLinesWithEveryKindOfValue) {
+  const auto jobs = parse_jobs_text(
+      "# a comment, then a blank line\n"
+      "\n"
+      R"({"mode": "maximize", "segment": "s1", "crops": ["0,0,16,16", [16, 0, 32, 16]], "steps": 5, "lr": "0.5", "seed": 7, "clamp": false, "noise_range": [0.2, 0.6], "input-shape": "1,6,16,16"})"
+      "\n"
+      R"({"mode": "minimize", "segment": "s2", "crops": "auto", "stride": 8, "sample": 3, "sample-seed": 9, "name": "a", "no-clamp": false})"
+      "\r\n"
+      R"({"source": "noise", "mode": "maximize", "count": 2, "steps": 10.0, "lr": 1e-3, "blur-every": 2, "blur_sigma": 0.7})"
+      "\n",
+      "jobs.jsonl");
+  ASSERT_EQ(jobs.size(), 3u);
+  const auto& a = jobs[0];
+  EXPECT_EQ(a.line, 3);
+  EXPECT_EQ(*a.mode, "maximize");
+  EXPECT_EQ(*a.segment, "s1");
+  EXPECT_EQ(a.crops_kind, CropsKind::listed);
+  ASSERT_EQ(a.crops.size(), 2u);
+  EXPECT_EQ(a.crops[1], (Crop{16, 0, 32, 16}));
+  EXPECT_EQ(*a.steps, 5);
+  EXPECT_DOUBLE_EQ(*a.lr, 0.5);
+  EXPECT_EQ(*a.seed, 7u);
+  EXPECT_FALSE(*a.clamp);
+  EXPECT_EQ(*a.noise_range, "0.2,0.6");
+  EXPECT_EQ(*a.input_shape, "1,6,16,16");
+  EXPECT_FALSE(a.source.has_value());
+  const auto& b = jobs[1];
+  EXPECT_EQ(b.line, 4);
+  EXPECT_EQ(b.crops_kind, CropsKind::tiled);
+  EXPECT_EQ(*b.stride, 8);
+  EXPECT_EQ(*b.sample, 3);
+  EXPECT_EQ(*b.sample_seed, 9u);
+  EXPECT_EQ(*b.name, "a");
+  EXPECT_TRUE(*b.clamp);
+  const auto& c = jobs[2];
+  EXPECT_EQ(*c.source, "noise");
+  EXPECT_EQ(*c.count, 2);
+  EXPECT_EQ(*c.steps, 10);
+  EXPECT_EQ(*c.blur_every, 2);
+  EXPECT_DOUBLE_EQ(*c.blur_sigma, 0.7);
+}
+
+TEST(BatchJobsFile, ReadsAPlainListOfSegmentDirectories) {
+  const auto jobs =
+      parse_jobs_text("# segments\n/data/20230509182749\n\n  relative/seg 2  \n", "list.txt");
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(*jobs[0].segment, "/data/20230509182749");
+  EXPECT_EQ(jobs[0].line, 2);
+  EXPECT_EQ(*jobs[1].segment, "relative/seg 2");
+  EXPECT_FALSE(jobs[1].mode.has_value());
+  EXPECT_NE(error_of("/data/a\n{\"mode\": \"maximize\"}\n").find("line 2"), std::string::npos);
+  EXPECT_NE(error_of("/data/a\n[1]\n").find("looks like a JSON job"), std::string::npos);
+}
+
+TEST(BatchJobsFile, AFileWithoutJobsIsAnInputError) {
+  for (const char* text : {"", "\n\n", "# only a comment\n", "   \n# x\n"})
+    EXPECT_NE(error_of(text).find("holds no jobs"), std::string::npos) << text;
+}
+
+TEST(BatchJobsFile, AMalformedLineNamesItsLineNumber) {
+  const std::string e = error_of(
+      "{\"mode\": \"maximize\"}\n\n{\"mode\": \"maximize\", \"steps\": }\n{\"mode\": 1}\n");
+  EXPECT_NE(e.find("jobs.jsonl line 3"), std::string::npos) << e;
+  EXPECT_NE(e.find("not a valid JSON object"), std::string::npos) << e;
+  EXPECT_NE(error_of("{\"lr\": NaN}\n").find("line 1"), std::string::npos);
+  EXPECT_NE(error_of("[1, 2]\n").find("not a JSON object"), std::string::npos);
+  EXPECT_NE(error_of("{\"mode\": \"maximize\"} trailing\n").find("line 1"), std::string::npos);
+}
+
+TEST(BatchJobsFile, UnknownOrRepeatedKeysAreNamed) {
+  const std::string unknown =
+      error_of("{\"mode\": \"maximize\"}\n{\"mode\": \"maximize\", \"stepz\": 3}\n");
+  EXPECT_NE(unknown.find("line 2"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("unknown key \"stepz\""), std::string::npos) << unknown;
+  EXPECT_NE(error_of("{\"steps\": 1, \"steps\": 2}").find("given twice"), std::string::npos);
+  EXPECT_NE(error_of("{\"noise-range\": \"0,1\", \"noise_range\": \"0,1\"}").find("twice"),
+            std::string::npos);
+  EXPECT_NE(error_of("{\"crop\": \"0,0,1,1\", \"crops\": \"auto\"}").find("twice"),
+            std::string::npos);
+  // Keys of nested values are not job keys.
+  EXPECT_EQ(parse_jobs_text("{\"crops\": [[0, 0, 4, 4]], \"mode\": \"minimize\"}", "j").size(), 1u);
+}
+
+TEST(BatchJobsFile, ValuesOfTheWrongTypeNameTheKey) {
+  const auto check = [](const std::string& line, const std::string& needle) {
+    const std::string e = error_of(line);
+    EXPECT_NE(e.find(needle), std::string::npos) << line << " -> " << e;
+  };
+  check(R"({"steps": "many"})", "\"steps\" must be a whole number");
+  check(R"({"steps": 2.5})", "\"steps\" must be a whole number");
+  check(R"({"steps": 1e12})", "out of range");
+  check(R"({"seed": -1})", "\"seed\"");
+  check(R"({"lr": [1]})", "\"lr\" must be a number");
+  check(R"({"lr": "fast"})", "\"lr\" must be a number");
+  check(R"({"clamp": 1})", "\"clamp\" must be true or false");
+  check(R"({"mode": 3})", "\"mode\" must be a string");
+  check(R"({"crops": []})", "\"crops\" must be \"auto\"");
+  check(R"({"crops": ["0,0,16"]})", "crops: --crop '0,0,16' is not x1,y1,x2,y2");
+  check(R"({"crops": [[0, 0, 16]]})", "is neither");
+  check(R"({"crops": ["4,4,2,8"]})", "x2 <= x1");
+  check(R"({"noise-range": {"lo": 0}})", "\"noise-range\" must be a string");
+}
+
+TEST(BatchJobsFile, NumbersJsonCannotSpellAreAcceptedAsStringsForValidationToRefuse) {
+  const auto jobs = parse_jobs_text(R"({"lr": "nan"})"
+                                    "\n"
+                                    R"({"lr": "inf"})",
+                                    "j");
+  EXPECT_TRUE(std::isnan(*jobs[0].lr));
+  EXPECT_TRUE(std::isinf(*jobs[1].lr));
+  // A JSON number beyond double's range is malformed JSON.
+  const std::string e = error_of(R"({"lr": 1e999})");
+  EXPECT_NE(e.find("line 1: not a valid JSON object (number overflow"), std::string::npos) << e;
+}
+
+TEST(BatchJobsFile, CropsOptionOfTheCommandLine) {
+  JobRequest r;
+  parse_crops_option({"auto"}, r);
+  EXPECT_EQ(r.crops_kind, CropsKind::tiled);
+  JobRequest l;
+  parse_crops_option({"0,0,8,8", "8,0,16,8"}, l);
+  EXPECT_EQ(l.crops.size(), 2u);
+  JobRequest bad;
+  EXPECT_THROW(parse_crops_option({"auto", "0,0,8,8"}, bad), Error);
+}
+
+TEST(BatchJobsFile, EveryKeyIsKnown) {
+  for (const char* key :
+       {"mode",        "source",      "segment",       "crops",       "stride",
+        "sample",      "sample-seed", "count",         "name",        "model",
+        "input-shape", "scale",       "range",         "output-kind", "z0",
+        "steps",       "lr",          "optimizer",     "decay",       "seed",
+        "noise",       "noise-range", "clamp",         "no-clamp",    "l2",
+        "tv",          "jitter",      "blur-every",    "blur-sigma",  "report-every",
+        "save-every",  "param",       "fourier-decay", "robust",      "diversity",
+        "stop-at",     "precision",   "no-freeze"}) {
+    EXPECT_NE(std::find(job_keys().begin(), job_keys().end(), key), job_keys().end()) << key;
+  }
+}
+
+}  // namespace
+}  // namespace inkgen

@@ -1,0 +1,40 @@
+// libFuzzer target: arbitrary bytes as a JOBS file, a manifest, a --shard and a --crop. Each
+// parser must answer with its result or an inkgen::Error; anything else (another exception, a
+// crash, a sanitizer report) is a bug. Links no LibTorch library but c10 (for inkgen::Error).
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "inkgen/crop.hpp"
+#include "inkgen/error.hpp"
+#include "inkgen/jobs_file.hpp"
+#include "inkgen/manifest.hpp"
+#include "inkgen/shard.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  try {
+    const auto jobs = inkgen::parse_jobs_text(text, "fuzz.jsonl");
+    for (const auto& job : jobs) {
+      if (job.line < 1) __builtin_trap();  // every job names the line it came from
+      for (const auto& crop : job.crops)
+        if (crop.x2 <= crop.x1 || crop.y2 <= crop.y1 || crop.x1 < 0 || crop.y1 < 0)
+          __builtin_trap();  // parse_crop's guarantees hold for every listed crop
+    }
+  } catch (const inkgen::Error&) {
+  }
+  const auto manifest = inkgen::parse_manifest_text(text);
+  for (const auto& line : manifest.lines)
+    if (!line.is_object() || !line["key"].is_string()) __builtin_trap();
+  const std::string first = text.substr(0, text.find('\n'));
+  try {
+    const auto shard = inkgen::parse_shard(first);
+    if (shard.index < 0 || shard.index >= shard.count) __builtin_trap();
+  } catch (const inkgen::Error&) {
+  }
+  try {
+    inkgen::parse_crop(first);
+  } catch (const inkgen::Error&) {
+  }
+  return 0;
+}
