@@ -44,7 +44,8 @@ nlohmann::json map_json(const at::Tensor& map) {
   const auto m = map.to(at::kCPU, at::kDouble).contiguous();
   nlohmann::json rows = nlohmann::json::array();
   for (int64_t y = 0; y < m.size(0); ++y) {
-    rows.push_back(std::vector<double>(m[y].data_ptr<double>(), m[y].data_ptr<double>() + m.size(1)));
+    rows.push_back(
+        std::vector<double>(m[y].data_ptr<double>(), m[y].data_ptr<double>() + m.size(1)));
   }
   return rows;
 }
@@ -52,8 +53,9 @@ nlohmann::json map_json(const at::Tensor& map) {
 // Everything one start leaves in its folder but run.json, and what run.json says of it: the diff's
 // scale, the depth profile, the readability numbers and the model's ink map before and after.
 nlohmann::json write_start_files(const fs::path& dir, const InkModel& model, const RunSpec& spec,
-                                 const at::Tensor& start, const at::Tensor& result, const InkScore& start_score,
-                                 const InkScore& final_score, const nlohmann::json& source) {
+                                 const at::Tensor& start, const at::Tensor& result,
+                                 const InkScore& start_score, const InkScore& final_score,
+                                 const nlohmann::json& source) {
   const auto& card = model.card;
   write_slice_stack(dir / "start", start, card.range_lo, card.range_hi);
   write_slice_stack(dir / "result", result, card.range_lo, card.range_hi);
@@ -70,16 +72,46 @@ nlohmann::json write_start_files(const fs::path& dir, const InkModel& model, con
   montage.ink_before = maps[0];
   montage.ink_after = maps[1];
   montage.depth_profile = profile;
-  montage.caption = {
-      std::string(to_string(spec.optimize.direction)) + " ink, " + card.name + ", from " + describe_source(source),
-      "ink probability " + fixed(start_score.probability, 4) + " -> " + fixed(final_score.probability, 4) +
-          "   (logit " + fixed(start_score.logit, 2) + " -> " + fixed(final_score.logit, 2) + ")"};
+  montage.caption = {std::string(to_string(spec.optimize.direction)) + " ink, " + card.name +
+                         ", from " + describe_source(source),
+                     "ink probability " + fixed(start_score.probability, 4) + " -> " +
+                         fixed(final_score.probability, 4) + "   (logit " +
+                         fixed(start_score.logit, 2) + " -> " + fixed(final_score.logit, 2) + ")"};
   write_montage(dir / "montage.png", montage);
   return {{"diff", diff.to_json()},
           {"depth_profile", profile},
           {"low_frequency_fraction",
-           {{"result", low_frequency_fraction(result)}, {"diff", low_frequency_fraction(result - start)}}},
+           {{"result", low_frequency_fraction(result)},
+            {"diff", low_frequency_fraction(result - start)}}},
           {"ink_map", {{"before", map_json(maps[0])}, {"after", map_json(maps[1])}}}};
+}
+
+// Start k of an optimization's result: its entry in run.json, and its files in `dir`.
+void finish_start(nlohmann::json& entry, const fs::path& dir, const InkModel& model,
+                  const RunSpec& spec, const OptimizeResult& result, std::size_t k,
+                  const nlohmann::json& source) {
+  entry["status"] = result.interrupted ? "interrupted" : "done";
+  entry["steps_done"] = result.steps_done;
+  entry["reached_stop_at"] = result.reached_stop_at;
+  entry["seconds"] = result.seconds;
+  entry["start_score"] = score_json(result.start_scores[k]);
+  entry["final_score"] = score_json(result.final_scores[k]);
+  entry.update(write_start_files(dir, model, spec, result.start[k], result.result[k],
+                                 result.start_scores[k], result.final_scores[k], source));
+  entry["trace"] = trace_json(result.trace[k]);
+}
+
+fs::path snapshot_folder(const fs::path& start_dir, int step) {
+  char name[32];
+  std::snprintf(name, sizeof name, "step_%06d", step);
+  return start_dir / "snapshots" / name;
+}
+
+void stamp_speed(nlohmann::json& record, double seconds, int steps, double crop_steps) {
+  record["wall_seconds"] = seconds;
+  record["steps_done"] = steps;
+  record["steps_per_second"] = seconds > 0 ? steps / seconds : 0.0;
+  record["crop_steps_per_second"] = seconds > 0 ? crop_steps / seconds : 0.0;
 }
 
 // run.json as a run starts, without its starts.
@@ -138,12 +170,9 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
   int steps_total = 0;
   double crop_steps = 0;
   const auto write_record = [&](const fs::path& out) {
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    record["wall_seconds"] = seconds;
-    record["steps_done"] = steps_total;
-    record["steps_per_second"] = seconds > 0 ? steps_total / seconds : 0.0;
-    record["crop_steps_per_second"] = seconds > 0 ? crop_steps / seconds : 0.0;
+    stamp_speed(record,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                steps_total, crop_steps);
     write_text_atomically(out / "run.json", record.dump(2) + "\n");
     // A batch run gives each start folder its own record too, with that start alone.
     if (count > 1) {
@@ -169,10 +198,8 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
 
       OptimizeCallbacks chunk_callbacks = callbacks;
       chunk_callbacks.on_snapshot = [&](int step, const at::Tensor& volume) {
-        char name[32];
-        std::snprintf(name, sizeof name, "step_%06d", step);
         for (std::size_t i = 0; i < n; ++i) {
-          write_slice_stack(start_folder(spec.out, first + i, count) / "snapshots" / name,
+          write_slice_stack(snapshot_folder(start_folder(spec.out, first + i, count), step),
                             volume[i], model.card.range_lo, model.card.range_hi);
           record["starts"][first + i]["status"] = "running";
           record["starts"][first + i]["steps_done"] = step;
@@ -187,17 +214,8 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
       crop_steps += static_cast<double>(result.steps_done) * static_cast<double>(n);
       for (std::size_t k = 0; k < n; ++k) {
         const std::size_t i = first + k;
-        auto& entry = record["starts"][i];
-        entry["status"] = result.interrupted ? "interrupted" : "done";
-        entry["steps_done"] = result.steps_done;
-        entry["reached_stop_at"] = result.reached_stop_at;
-        entry["seconds"] = result.seconds;
-        entry["start_score"] = score_json(result.start_scores[k]);
-        entry["final_score"] = score_json(result.final_scores[k]);
-        entry.update(write_start_files(start_folder(spec.out, i, count), model, spec,
-                                          result.start[k], result.result[k], result.start_scores[k],
-                                          result.final_scores[k], starts[i].source));
-        entry["trace"] = trace_json(result.trace[k]);
+        finish_start(record["starts"][i], start_folder(spec.out, i, count), model, spec, result, k,
+                     starts[i].source);
       }
       if (result.interrupted) {
         outcome.status = RunStatus::interrupted;
@@ -251,13 +269,8 @@ std::vector<RunOutcome> run_optimizations_together(const InkModel& model,
   };
   int steps_done = 0;
   const auto stamp = [&](nlohmann::json& record) {
-    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    record["wall_seconds"] = seconds;
-    record["steps_done"] = steps_done;
-    record["steps_per_second"] = seconds > 0 ? steps_done / seconds : 0.0;
-    record["crop_steps_per_second"] =
-        seconds > 0 ? static_cast<double>(steps_done) * static_cast<double>(live.size()) / seconds
-                    : 0.0;
+    stamp_speed(record, std::chrono::duration<double>(Clock::now() - t0).count(), steps_done,
+                static_cast<double>(steps_done) * static_cast<double>(live.size()));
   };
   for (std::size_t i = 0; i < count; ++i) {
     try {
@@ -280,14 +293,12 @@ std::vector<RunOutcome> run_optimizations_together(const InkModel& model,
     volumes.push_back(starts[i].values);
   OptimizeCallbacks shared = callbacks;
   shared.on_snapshot = [&](int step, const at::Tensor& volume) {
-    char name[32];
-    std::snprintf(name, sizeof name, "step_%06d", step);
     steps_done = step;
     for (std::size_t k = 0; k < live.size(); ++k) {
       const std::size_t i = live[k];
       if (outcomes[i].status == RunStatus::failed) continue;
       try {
-        write_slice_stack(specs[i].out / "snapshots" / name, volume[static_cast<long>(k)],
+        write_slice_stack(snapshot_folder(specs[i].out, step), volume[static_cast<long>(k)],
                           model.card.range_lo, model.card.range_hi);
         auto& record = outcomes[i].record;
         record["starts"][0]["status"] = "running";
@@ -327,18 +338,9 @@ std::vector<RunOutcome> run_optimizations_together(const InkModel& model,
     const std::size_t i = live[k];
     if (outcomes[i].status == RunStatus::failed) continue;
     RunOutcome& o = outcomes[i];
-    auto& entry = o.record["starts"][0];
     try {
-      entry["status"] = result.interrupted ? "interrupted" : "done";
-      entry["steps_done"] = result.steps_done;
-        entry["reached_stop_at"] = result.reached_stop_at;
-      entry["seconds"] = result.seconds;
-      entry["start_score"] = score_json(result.start_scores[k]);
-      entry["final_score"] = score_json(result.final_scores[k]);
-      entry.update(write_start_files(specs[i].out, model, specs[i], result.start[k],
-                                        result.result[k], result.start_scores[k],
-                                        result.final_scores[k], starts[i].source));
-      entry["trace"] = trace_json(result.trace[k]);
+      finish_start(o.record["starts"][0], specs[i].out, model, specs[i], result, k,
+                   starts[i].source);
       o.status = result.interrupted ? RunStatus::interrupted : RunStatus::done;
       o.record["status"] = to_string(o.status);
       o.record["finished_at"] = utc_now();
