@@ -37,6 +37,12 @@ void add_model_options(CLI::App& command, ModelOptions& options, bool model_requ
                      "lo,hi valid input range (default: the scale's full range)");
   command.add_option("--output-kind", options.output_kind,
                      "logits or probability (default logits)");
+  command
+      .add_option("--precision", options.precision,
+                  "the model's arithmetic: fp32, bf16 or fp16 (fp16 on a GPU only)")
+      ->capture_default_str();
+  command.add_flag("--no-freeze", options.no_freeze,
+                   "run the model as loaded, without folding its weights into constants");
 }
 
 std::string ModelOptions::path_or(const std::string& fallback) const {

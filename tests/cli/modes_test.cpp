@@ -196,6 +196,26 @@ TEST_F(CliModes, JsonSummaryOnStdout) {
   EXPECT_FALSE(j["starts"][0].contains("trace"));
 }
 
+TEST_F(CliModes, PrecisionAndFreezeOptionsReachTheModel) {
+  auto args = base("maximize", "noise", "bf16");
+  for (const char* a : {"--precision", "bf16", "--no-freeze"})
+    args.push_back(a);
+  const auto r = run_inkgen(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto record = read_json(tmp_ / "bf16" / "run.json");
+  EXPECT_EQ(record["options"]["precision"], "bf16");
+  EXPECT_EQ(record["options"]["freeze"], false);
+  EXPECT_GT(record["starts"][0]["final_score"]["logit"].get<double>(),
+            record["starts"][0]["start_score"]["logit"].get<double>());
+
+  args = base("maximize", "noise", "fp64");
+  for (const char* a : {"--precision", "fp64"})
+    args.push_back(a);
+  const auto bad = run_inkgen(args);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("fp64"), std::string::npos) << bad.err;
+}
+
 TEST_F(CliModes, ProgressLineUnlessQuiet) {
   auto args = base("maximize", "noise", "p");
   args.erase(std::find(args.begin(), args.end(), "--quiet"));
