@@ -41,7 +41,13 @@ struct BenchOptions {
           .string();
   std::string gp_model;
   std::string precision = "fp32";
+  bool tuned_reference = true;
 };
+
+// The glibc settings of allocator_tuning.cpp as environment variables: a Python process run with
+// them reuses freed memory as inkgen does, which shows how much of inkgen's lead is the allocator.
+constexpr const char* tuned_malloc_env =
+    "MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1073741824 MALLOC_TOP_PAD_=67108864 ";
 
 struct Workload {
   std::string name;
@@ -108,12 +114,13 @@ LoopRun measure_inkgen(const InkModel& model, const Workload& w, int warmup) {
 }
 
 LoopRun measure_reference(const BenchOptions& o, const Workload& w, const c10::Device& device,
-                          int threads) {
-  const std::string command = quote(o.python) + " " + quote(o.reference) + " --model " +
-                              quote(w.model.string()) + " --batch " + std::to_string(w.batch) +
-                              " --steps " + std::to_string(w.steps) + " --warmup " +
-                              std::to_string(o.warmup) + " --threads " + std::to_string(threads) +
-                              " --device " + device.str() + " 2>&1";
+                          int threads, bool tuned_malloc) {
+  const std::string command = std::string(tuned_malloc ? tuned_malloc_env : "") + quote(o.python) +
+                              " " + quote(o.reference) + " --model " + quote(w.model.string()) +
+                              " --batch " + std::to_string(w.batch) + " --steps " +
+                              std::to_string(w.steps) + " --warmup " + std::to_string(o.warmup) +
+                              " --threads " + std::to_string(threads) + " --device " +
+                              device.str() + " 2>&1";
   const std::string out = run_capture(command);
   const auto line = out.substr(out.rfind('{'));
   const auto j = nlohmann::json::parse(line);
@@ -181,6 +188,103 @@ std::vector<Workload> plan(const BenchOptions& o, const c10::Device& device) {
   return out;
 }
 
+int run_bench(const BenchOptions& o, const Context& context) {
+  if (o.steps < 1 || o.batch < 1 || o.repeats < 1 || o.warmup < 0) {
+    throw Error(ErrorKind::usage, "--steps, --batch and --repeats must be at least 1");
+  }
+  LoadOptions load;
+  load.device = resolve_device(context.global.device);
+  load.precision = parse_precision(o.precision);
+  const int threads = at::get_num_threads();
+  const double peak = conv_peak_gflops(load.device);
+  nlohmann::json report = {{"inkgen_version", INKGEN_VERSION},
+                           {"device", load.device.str()},
+                           {"threads", threads},
+                           {"precision", o.precision},
+                           {"conv3d_peak_gflops", peak},
+                           {"workloads", nlohmann::json::array()}};
+  if (!context.global.quiet) {
+    std::fprintf(stderr, "device %s, %d threads, dense conv3d %.1f GFLOP/s\n",
+                 load.device.str().c_str(), threads, peak);
+  }
+  for (const Workload& w : plan(o, load.device)) {
+    const InkModel model = load_ink_model(w.model, load);
+    // Useful work of a step: the forward pass and the gradient of the input, which costs
+    // the forward's multiply-adds again (weights get no gradient in either loop's
+    // result).
+    const double flops_per_crop_step = 4.0 * static_cast<double>(forward_macs(model, 1));
+    const bool tuned = o.tuned_reference && !load.device.is_cuda();
+    std::vector<double> ours, theirs, theirs_tuned, our_peak, their_peak;
+    bool flat = true;
+    double our_logit = 0, their_logit = 0;
+    for (int r = 0; r < o.repeats; ++r) {
+      const LoopRun a = measure_inkgen(model, w, o.warmup);
+      const LoopRun b = measure_reference(o, w, load.device, threads, false);
+      ours.push_back(a.crop_steps_per_second);
+      theirs.push_back(b.crop_steps_per_second);
+      if (tuned) {
+        theirs_tuned.push_back(
+            measure_reference(o, w, load.device, threads, true).crop_steps_per_second);
+      }
+      our_peak.push_back(a.peak_mib);
+      their_peak.push_back(b.peak_mib);
+      flat = flat && a.flat;
+      our_logit = a.final_logit_mean;
+      their_logit = b.final_logit_mean;
+      if (!context.global.quiet) {
+        std::fprintf(stderr, "  %s run %d/%d: inkgen %.2f, reference %.2f", w.name.c_str(), r + 1,
+                     o.repeats, a.crop_steps_per_second, b.crop_steps_per_second);
+        if (tuned) std::fprintf(stderr, ", tuned reference %.2f", theirs_tuned.back());
+        std::fprintf(stderr, " crop-steps/s\n");
+      }
+    }
+    const double a = median(ours), b = median(theirs);
+    nlohmann::json j = {{"workload", w.name},
+                        {"model", w.model.string()},
+                        {"batch", w.batch},
+                        {"steps", w.steps},
+                        {"inkgen_crop_steps_per_second", a},
+                        {"reference_crop_steps_per_second", b},
+                        {"ratio", a / b},
+                        {"gflop_per_crop_step", flops_per_crop_step / 1e9},
+                        {"inkgen_gflops", a * flops_per_crop_step / 1e9},
+                        {"reference_gflops", b * flops_per_crop_step / 1e9},
+                        {"inkgen_fraction_of_conv_peak", a * flops_per_crop_step / 1e9 / peak},
+                        {"inkgen_peak_mib", median(our_peak)},
+                        {"reference_peak_mib", median(their_peak)},
+                        {"inkgen_memory_flat", flat},
+                        {"inkgen_final_logit_mean", our_logit},
+                        {"reference_final_logit_mean", their_logit},
+                        {"runs", {{"inkgen", ours}, {"reference", theirs}}}};
+    if (tuned) {
+      const double t = median(theirs_tuned);
+      j["tuned_reference_crop_steps_per_second"] = t;
+      j["ratio_to_tuned_reference"] = a / t;
+      j["runs"]["tuned_reference"] = theirs_tuned;
+    }
+    report["workloads"].push_back(j);
+    if (!context.global.json) {
+      std::printf(
+          "%-8s batch %2d x %3d steps: inkgen %8.2f  reference %8.2f crop-steps/s  ratio "
+          "%.2fx  "
+          "inkgen %.1f GFLOP/s (%.0f%% of conv peak)  peak %s %.0f/%.0f MiB  memory %s\n",
+          w.name.c_str(), w.batch, w.steps, a, b, a / b, a * flops_per_crop_step / 1e9,
+          100.0 * a * flops_per_crop_step / 1e9 / peak, load.device.is_cuda() ? "GPU" : "RSS",
+          median(our_peak), median(their_peak), flat ? "flat" : "GREW");
+      if (tuned) {
+        const double t = median(theirs_tuned);
+        std::printf(
+            "%-8s reference with glibc malloc tuned as inkgen's: %8.2f crop-steps/s  "
+            "ratio %.2fx\n",
+            "", t, a / t);
+      }
+      std::fflush(stdout);
+    }
+  }
+  if (context.global.json) print_json(report);
+  return 0;
+}
+
 }  // namespace
 
 Command add_bench_command(CLI::App& parent, const Context& context) {
@@ -203,85 +307,10 @@ Command add_bench_command(CLI::App& parent, const Context& context) {
                   "An exported Grand Prize I3D (default: random weights, exported once)");
   app->add_option("--precision", o->precision, "inkgen's model arithmetic: fp32, bf16, fp16")
       ->capture_default_str();
-  return {app, [o, &context]() {
-            if (o->steps < 1 || o->batch < 1 || o->repeats < 1 || o->warmup < 0) {
-              throw Error(ErrorKind::usage, "--steps, --batch and --repeats must be at least 1");
-            }
-            LoadOptions load;
-            load.device = resolve_device(context.global.device);
-            load.precision = parse_precision(o->precision);
-            const int threads = at::get_num_threads();
-            const double peak = conv_peak_gflops(load.device);
-            nlohmann::json report = {{"inkgen_version", INKGEN_VERSION},
-                                     {"device", load.device.str()},
-                                     {"threads", threads},
-                                     {"precision", o->precision},
-                                     {"conv3d_peak_gflops", peak},
-                                     {"workloads", nlohmann::json::array()}};
-            if (!context.global.quiet) {
-              std::fprintf(stderr, "device %s, %d threads, dense conv3d %.1f GFLOP/s\n",
-                           load.device.str().c_str(), threads, peak);
-            }
-            for (const Workload& w : plan(*o, load.device)) {
-              const InkModel model = load_ink_model(w.model, load);
-              // Useful work of a step: the forward pass and the gradient of the input, which costs
-              // the forward's multiply-adds again (weights get no gradient in either loop's
-              // result).
-              const double flops_per_crop_step = 4.0 * static_cast<double>(forward_macs(model, 1));
-              std::vector<double> ours, theirs, our_peak, their_peak;
-              bool flat = true;
-              double our_logit = 0, their_logit = 0;
-              for (int r = 0; r < o->repeats; ++r) {
-                const LoopRun a = measure_inkgen(model, w, o->warmup);
-                const LoopRun b = measure_reference(*o, w, load.device, threads);
-                ours.push_back(a.crop_steps_per_second);
-                theirs.push_back(b.crop_steps_per_second);
-                our_peak.push_back(a.peak_mib);
-                their_peak.push_back(b.peak_mib);
-                flat = flat && a.flat;
-                our_logit = a.final_logit_mean;
-                their_logit = b.final_logit_mean;
-                if (!context.global.quiet) {
-                  std::fprintf(stderr, "  %s run %d/%d: inkgen %.2f, reference %.2f crop-steps/s\n",
-                               w.name.c_str(), r + 1, o->repeats, a.crop_steps_per_second,
-                               b.crop_steps_per_second);
-                }
-              }
-              const double a = median(ours), b = median(theirs);
-              nlohmann::json j = {
-                  {"workload", w.name},
-                  {"model", w.model.string()},
-                  {"batch", w.batch},
-                  {"steps", w.steps},
-                  {"inkgen_crop_steps_per_second", a},
-                  {"reference_crop_steps_per_second", b},
-                  {"ratio", a / b},
-                  {"gflop_per_crop_step", flops_per_crop_step / 1e9},
-                  {"inkgen_gflops", a * flops_per_crop_step / 1e9},
-                  {"reference_gflops", b * flops_per_crop_step / 1e9},
-                  {"inkgen_fraction_of_conv_peak", a * flops_per_crop_step / 1e9 / peak},
-                  {"inkgen_peak_mib", median(our_peak)},
-                  {"reference_peak_mib", median(their_peak)},
-                  {"inkgen_memory_flat", flat},
-                  {"inkgen_final_logit_mean", our_logit},
-                  {"reference_final_logit_mean", their_logit},
-                  {"runs", {{"inkgen", ours}, {"reference", theirs}}}};
-              report["workloads"].push_back(j);
-              if (!context.global.json) {
-                std::printf(
-                    "%-8s batch %2d x %3d steps: inkgen %8.2f  reference %8.2f crop-steps/s  ratio "
-                    "%.2fx  "
-                    "inkgen %.1f GFLOP/s (%.0f%% of conv peak)  peak %s %.0f/%.0f MiB  memory %s\n",
-                    w.name.c_str(), w.batch, w.steps, a, b, a / b, a * flops_per_crop_step / 1e9,
-                    100.0 * a * flops_per_crop_step / 1e9 / peak,
-                    load.device.is_cuda() ? "GPU" : "RSS", median(our_peak), median(their_peak),
-                    flat ? "flat" : "GREW");
-                std::fflush(stdout);
-              }
-            }
-            if (context.global.json) print_json(report);
-            return 0;
-          }};
+  app->add_flag("!--no-tuned-reference", o->tuned_reference,
+                "Skip the third loop: the reference with glibc malloc tuned as inkgen tunes it "
+                "(CPU only)");
+  return {app, [o, &context]() { return run_bench(*o, context); }};
 }
 
 }  // namespace inkgen::cli
