@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "inkgen/error.hpp"
 #include "inkgen/optimization_run.hpp"
+#include "inkgen/run_record.hpp"
 #include "progress_line.hpp"
 
 namespace inkgen::cli {
@@ -153,36 +154,20 @@ OptimizeOptions optimize_options(const OptimizeCommandOptions& o, Direction dire
 
 nlohmann::json options_json(const OptimizeCommandOptions& o, const OptimizeOptions& opt,
                             const RunSpec& spec) {
-  return {{"from", o.from},
-          {"segment", o.segment},
-          {"crops", o.crops},
-          {"z0", o.z0 ? nlohmann::json(*o.z0) : nlohmann::json("card")},
-          {"out", spec.out.string()},
-          {"force", o.force},
-          {"steps", opt.steps},
-          {"lr", opt.rule.lr},
-          {"optimizer", to_string(opt.rule.kind)},
-          {"decay", opt.rule.decay},
-          {"seed", opt.seed},
-          {"batch", o.batch},
-          {"save_every", opt.save_every},
-          {"report_every", opt.report_every},
-          {"noise", o.noise},
-          {"noise_range",
-           o.noise_range.empty() ? nlohmann::json("card") : nlohmann::json(o.noise_range)},
-          {"clamp", opt.clamp},
-          {"l2", opt.regularizers.l2},
-          {"tv", opt.regularizers.tv},
-          {"jitter", opt.regularizers.jitter},
-          {"blur_every", opt.regularizers.blur_every},
-          {"blur_sigma", opt.regularizers.blur_sigma},
-          {"param", to_string(opt.param)},
-          {"fourier_decay", opt.fourier_decay},
-          {"robust", to_string(opt.regularizers.robust)},
-          {"diversity", opt.regularizers.diversity},
-          {"stop_at", opt.stop_at ? nlohmann::json(*opt.stop_at) : nlohmann::json(nullptr)},
-          {"precision", o.model.precision},
-          {"freeze", !o.model.no_freeze}};
+  nlohmann::json j = optimize_options_json(opt);
+  j.update({{"from", o.from},
+            {"segment", o.segment},
+            {"crops", o.crops},
+            {"z0", o.z0 ? nlohmann::json(*o.z0) : nlohmann::json("card")},
+            {"out", spec.out.string()},
+            {"force", o.force},
+            {"batch", o.batch},
+            {"noise", o.noise},
+            {"noise_range",
+             o.noise_range.empty() ? nlohmann::json("card") : nlohmann::json(o.noise_range)},
+            {"precision", o.model.precision},
+            {"freeze", !o.model.no_freeze}});
+  return j;
 }
 
 int run_command(const OptimizeCommandOptions& o, Direction direction, const Context& context) {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "inkgen/crop_tiling.hpp"
+#include "inkgen/run_record.hpp"
 #include "inkgen/segment.hpp"
 
 namespace inkgen {
@@ -200,34 +201,17 @@ LineTemplate make_template(const JobRequest& r, const JobRequest& own, const fs:
   t.noise.kind = parse_noise_kind(r.noise.value_or("uniform"));
   if (r.noise_range) t.noise.range = parse_pair(*r.noise_range, "--noise-range");
 
-  t.options = {{"source", source},
-               {"z0", r.z0 ? nlohmann::json(*r.z0) : nlohmann::json("card")},
-               {"steps", opt.steps},
-               {"lr", opt.rule.lr},
-               {"optimizer", to_string(opt.rule.kind)},
-               {"decay", opt.rule.decay},
-               {"seed", opt.seed},
-               {"save_every", opt.save_every},
-               {"report_every", opt.report_every},
-               {"clamp", opt.clamp},
-               {"l2", opt.regularizers.l2},
-               {"tv", opt.regularizers.tv},
-               {"jitter", opt.regularizers.jitter},
-               {"blur_every", opt.regularizers.blur_every},
-               {"blur_sigma", opt.regularizers.blur_sigma},
-               {"model", t.model_as_written.empty() ? "bundled" : t.model_as_written},
-               {"input_shape", r.input_shape.value_or("card")},
-               {"scale", r.scale.value_or("card")},
-               {"range", r.range.value_or("card")},
-               {"output_kind", r.output_kind.value_or("card")},
-               {"name", t.name},
-               {"param", to_string(opt.param)},
-               {"fourier_decay", opt.fourier_decay},
-               {"robust", to_string(reg.robust)},
-               {"diversity", reg.diversity},
-               {"stop_at", opt.stop_at ? nlohmann::json(*opt.stop_at) : nlohmann::json(nullptr)},
-               {"precision", to_string(t.model.precision)},
-               {"freeze", t.model.freeze == Freeze::yes}};
+  t.options = optimize_options_json(opt);
+  t.options.update({{"source", source},
+                    {"z0", r.z0 ? nlohmann::json(*r.z0) : nlohmann::json("card")},
+                    {"model", t.model_as_written.empty() ? "bundled" : t.model_as_written},
+                    {"input_shape", r.input_shape.value_or("card")},
+                    {"scale", r.scale.value_or("card")},
+                    {"range", r.range.value_or("card")},
+                    {"output_kind", r.output_kind.value_or("card")},
+                    {"name", t.name},
+                    {"precision", to_string(t.model.precision)},
+                    {"freeze", t.model.freeze == Freeze::yes}});
   if (t.source == JobSource::noise) {
     t.options["noise"] = to_string(t.noise.kind);
     t.options["noise_range"] = r.noise_range.value_or("card");
