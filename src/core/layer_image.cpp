@@ -50,6 +50,14 @@ TiffLayout tiff_layout(const TiffFile& tif, const fs::path& path) {
   if (!TIFFGetField(tif.get(), TIFFTAG_PHOTOMETRIC, &t.photometric))
     t.photometric = PHOTOMETRIC_MINISBLACK;
   if (t.width == 0 || t.height == 0) bad_layer(path, "has no image size", "re-export the layer");
+  // Crops and pixel counts are ints; real segments are well under this a side.
+  constexpr std::uint32_t max_side = 1u << 20;
+  if (t.width > max_side || t.height > max_side) {
+    bad_layer(path,
+              "claims a size of " + std::to_string(t.width) + "x" + std::to_string(t.height) +
+                  " pixels, more than inkgen reads (" + std::to_string(max_side) + " a side)",
+              "check the file or re-export the layer");
+  }
   if (t.samples != 1) {
     bad_layer(path, "has " + std::to_string(t.samples) + " samples per pixel",
               "segment layers must be greyscale (one sample)");

@@ -255,6 +255,16 @@ TEST(Segment, UnreadableAndTruncatedTiff) {
   EXPECT_NE(message.find("01.tif"), std::string::npos) << message;
 }
 
+TEST(Segment, ATiffClaimingAnImpossibleSizeIsAnInputError) {
+  // Found by the layer_reader fuzz target: a width of 3,070,230,544 became negative as an int.
+  TempDir tmp;
+  test::make_segment(tmp / "seg", test::random_volume(2, 64, 64, 7));
+  fs::copy_file(fs::path(INKGEN_TEST_SOURCE_DIR) / "tests/fuzz/corpus/layer/huge-width.tif",
+                tmp / "seg" / "layers" / "01.tif", fs::copy_options::overwrite_existing);
+  const std::string message = input_error([&] { open_segment(tmp / "seg"); });
+  EXPECT_NE(message.find("3070230544x12"), std::string::npos) << message;
+}
+
 TEST(Segment, CropOutsideTheImageOrDepthBeyondTheLastLayer) {
   TempDir tmp;
   test::make_segment(tmp / "seg", test::random_volume(6, 20, 30, 9));
