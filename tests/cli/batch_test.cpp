@@ -19,9 +19,7 @@ namespace fs = std::filesystem;
 using test::run_inkgen;
 using test::test_model;
 
-nlohmann::json read_json(const fs::path& p) {
-  return nlohmann::json::parse(test::read_file(p));
-}
+using test::read_json;
 
 void write_text(const fs::path& p, const std::string& text) {
   std::ofstream(p, std::ios::binary | std::ios::trunc) << text;

@@ -20,9 +20,7 @@ namespace fs = std::filesystem;
 using test::run_inkgen;
 using test::test_model;
 
-nlohmann::json read_json(const fs::path& p) {
-  return nlohmann::json::parse(test::read_file(p));
-}
+using test::read_json;
 
 class CliModes : public ::testing::Test {
  protected:

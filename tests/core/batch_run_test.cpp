@@ -17,9 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::test_model;
 
-nlohmann::json read_json(const fs::path& p) {
-  return nlohmann::json::parse(test::read_file(p));
-}
+using test::read_json;
 
 class BatchRun : public ::testing::Test {
  protected:

@@ -26,9 +26,7 @@ RunSpec spec_for(const fs::path& out, int steps, Direction d = Direction::maximi
   return spec;
 }
 
-nlohmann::json read_json(const fs::path& p) {
-  return nlohmann::json::parse(test::read_file(p));
-}
+using test::read_json;
 
 TEST(OptimizationRun, WritesTheDocumentedLayoutForOneStart) {
   test::TempDir tmp;

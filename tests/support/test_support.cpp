@@ -67,6 +67,10 @@ std::string read_file(const fs::path& path) {
   return s.str();
 }
 
+nlohmann::json read_json(const fs::path& path) {
+  return nlohmann::json::parse(read_file(path));
+}
+
 namespace {
 
 std::string quote(const std::string& arg) {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,5 +64,7 @@ class BackgroundInkgen {
 };
 
 std::string read_file(const fs::path& path);
+// A JSON file, e.g. a run.json.
+nlohmann::json read_json(const fs::path& path);
 
 }  // namespace inkgen::test
