@@ -16,12 +16,13 @@ struct InkScore {
   double probability = 0.0;
 };
 
-// Per-sample mean logit, shape (N,), differentiable: the objective the optimizer moves. For a
-// probability model the logit of each element is computed from its probability.
-at::Tensor sample_logits(const at::Tensor& output, OutputKind kind);
-// Per-sample mean probability, shape (N,).
-at::Tensor sample_probabilities(const at::Tensor& output, OutputKind kind);
-// Both, read back to the host.
+// The ink logit of every output cell, (N, M), differentiable. For a probability model the logit
+// of each cell is computed from its probability.
+at::Tensor cell_logits(const at::Tensor& output, OutputKind kind);
+// Each sample's mean logit and mean probability from its cell logits, (N, 2), left on the
+// device so that a loop can read many steps back at once.
+at::Tensor score_rows(const at::Tensor& cell_logits);
+// The scores of an output, read back to the host.
 std::vector<InkScore> ink_scores(const at::Tensor& output, OutputKind kind);
 
 }  // namespace inkgen

@@ -54,6 +54,7 @@ struct JobRequest {
   std::optional<double> blur_sigma;
   std::optional<int> report_every;
   std::optional<int> save_every;
+  std::optional<std::string> objective;
   std::optional<std::string> param;
   std::optional<double> fourier_decay;
   std::optional<std::string> robust;

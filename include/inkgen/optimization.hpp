@@ -11,17 +11,16 @@
 
 #include "inkgen/ink_model.hpp"
 #include "inkgen/ink_score.hpp"
+#include "inkgen/objective.hpp"
 #include "inkgen/parameterization.hpp"
 #include "inkgen/regularizers.hpp"
 #include "inkgen/update_rule.hpp"
 
 namespace inkgen {
 
-enum class Direction { maximize, minimize };
-const char* to_string(Direction direction);
-
 struct OptimizeOptions {
   Direction direction = Direction::maximize;
+  Objective objective = Objective::logit;
   int steps = 200;
   ParamKind param = ParamKind::pixel;
   double fourier_decay = 1.0;

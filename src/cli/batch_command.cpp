@@ -53,6 +53,7 @@ struct BatchCommandOptions {
   std::optional<double> blur_sigma;
   std::optional<int> report_every;
   std::optional<int> save_every;
+  std::optional<std::string> objective;
   std::optional<std::string> param;
   std::optional<double> fourier_decay;
   std::optional<std::string> robust;
@@ -105,6 +106,7 @@ void add_options(CLI::App& app, BatchCommandOptions& o) {
   app.add_option("--report-every", o.report_every, "Read the scores back every K steps")
       ->group(defaults);
   app.add_option("--save-every", o.save_every, "Snapshot slices every K steps")->group(defaults);
+  app.add_option("--objective", o.objective, "logit or bce")->group(defaults);
   app.add_option("--param", o.param, "pixel or fourier")->group(defaults);
   app.add_option("--fourier-decay", o.fourier_decay, "Fourier coefficients' decay")
       ->group(defaults);
@@ -151,6 +153,7 @@ JobRequest defaults_from(const BatchCommandOptions& o) {
   d.blur_sigma = o.blur_sigma;
   d.report_every = o.report_every;
   d.save_every = o.save_every;
+  d.objective = o.objective;
   d.param = o.param;
   d.fourier_decay = o.fourier_decay;
   d.robust = o.robust;

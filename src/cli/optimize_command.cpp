@@ -43,6 +43,7 @@ struct OptimizeCommandOptions {
   int jitter = 0;
   int blur_every = 0;
   double blur_sigma = 0.5;
+  std::string objective = "logit";
   std::string param = "pixel";
   double fourier_decay = 1.0;
   std::string robust = "off";
@@ -88,6 +89,10 @@ void add_options(CLI::App& app, OptimizeCommandOptions& o) {
   app.add_option("--blur-every", o.blur_every, "Blur the volume every K steps (0: never)")
       ->capture_default_str();
   app.add_option("--blur-sigma", o.blur_sigma, "Sigma of that blur, in voxels")
+      ->capture_default_str();
+  app.add_option("--objective", o.objective,
+                 "What a step moves: the mean logit (logit) or every output cell's cross-entropy "
+                 "against the wanted label (bce)")
       ->capture_default_str();
   app.add_option("--param", o.param,
                  "Optimize the voxels (pixel) or the 3D Fourier coefficients (fourier)")
@@ -138,6 +143,7 @@ OptimizeOptions optimize_options(const OptimizeCommandOptions& o, Direction dire
   opt.rule.decay = o.decay;
   opt.regularizers = {
       o.l2, o.tv, o.jitter, o.blur_every, o.blur_sigma, parse_robustness(o.robust), o.diversity};
+  opt.objective = parse_objective(o.objective);
   opt.param = parse_param_kind(o.param);
   opt.stop_at = o.stop_at;
   opt.fourier_decay = o.fourier_decay;

@@ -10,28 +10,21 @@ namespace {
 // logit and gradient.
 constexpr double probability_eps = 1e-7;
 
-at::Tensor element_logits(const at::Tensor& output, OutputKind kind) {
+}  // namespace
+
+at::Tensor cell_logits(const at::Tensor& output, OutputKind kind) {
   auto flat = output.reshape({output.size(0), -1}).to(at::kFloat);
   if (kind == OutputKind::probability) flat = at::logit(flat, probability_eps);
   return flat;
 }
 
-}  // namespace
-
-at::Tensor sample_logits(const at::Tensor& output, OutputKind kind) {
-  return element_logits(output, kind).mean(1);
-}
-
-at::Tensor sample_probabilities(const at::Tensor& output, OutputKind kind) {
-  return at::sigmoid(element_logits(output, kind)).mean(1);
+at::Tensor score_rows(const at::Tensor& cell_logits) {
+  return at::stack({cell_logits.mean(1), at::sigmoid(cell_logits).mean(1)}, 1);
 }
 
 std::vector<InkScore> ink_scores(const at::Tensor& output, OutputKind kind) {
   at::NoGradGuard no_grad;
-  const auto logits = element_logits(output, kind);
-  const auto both = at::stack({logits.mean(1), at::sigmoid(logits).mean(1)}, 1)
-                        .to(at::kCPU, at::kDouble)
-                        .contiguous();
+  const auto both = score_rows(cell_logits(output, kind)).to(at::kCPU, at::kDouble).contiguous();
   std::vector<InkScore> scores(static_cast<std::size_t>(both.size(0)));
   const double* p = both.data_ptr<double>();
   for (std::size_t i = 0; i < scores.size(); ++i)

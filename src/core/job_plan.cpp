@@ -55,6 +55,7 @@ JobRequest merge(JobRequest line, const JobRequest& d) {
   take(line.blur_sigma, d.blur_sigma);
   take(line.report_every, d.report_every);
   take(line.save_every, d.save_every);
+  take(line.objective, d.objective);
   take(line.param, d.param);
   take(line.fourier_decay, d.fourier_decay);
   take(line.robust, d.robust);
@@ -184,6 +185,7 @@ LineTemplate make_template(const JobRequest& r, const JobRequest& own, const fs:
   reg.blur_sigma = r.blur_sigma.value_or(0.5);
   reg.robust = parse_robustness(r.robust.value_or("off"));
   reg.diversity = r.diversity.value_or(0.0);
+  opt.objective = parse_objective(r.objective.value_or("logit"));
   opt.param = parse_param_kind(r.param.value_or("pixel"));
   opt.fourier_decay = r.fourier_decay.value_or(1.0);
   // As the single commands: a noise start may become anything in range; a real crop should stay

@@ -228,6 +228,7 @@ const std::map<std::string, Setter>& setters() {
     real("blur-sigma", &JobRequest::blur_sigma);
     integer("report-every", &JobRequest::report_every);
     integer("save-every", &JobRequest::save_every);
+    text("objective", &JobRequest::objective);
     text("param", &JobRequest::param);
     real("fourier-decay", &JobRequest::fourier_decay);
     text("robust", &JobRequest::robust);

@@ -23,10 +23,6 @@ double seconds_since(Clock::time_point t0) {
 
 }  // namespace
 
-const char* to_string(Direction direction) {
-  return direction == Direction::maximize ? "maximize" : "minimize";
-}
-
 void check_options(const OptimizeOptions& o) {
   const auto bad = [](const std::string& what) { throw Error(ErrorKind::usage, what); };
   if (o.steps < 1) bad("--steps must be at least 1, got " + std::to_string(o.steps));
@@ -98,7 +94,6 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
   // Seed's loss is the batch mean, as in the research script; ours is the sum, so that a start's
   // gradient does not depend on how many starts share the batch.
   const bool batch_mean = options.rule.kind == OptimizerKind::seed;
-  const double sign = options.direction == Direction::maximize ? -1.0 : 1.0;
 
   std::vector<at::Tensor> pending;  // per-step scores still on the device
   const auto flush = [&](int step) {
@@ -145,8 +140,9 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
     const auto seen =
         random_transform(apply_shift(xi, random_shift(reg.jitter, rng)), reg.robust, fill, rng);
     const auto output = forward(model, seen);
-    const auto logits = sample_logits(output, card.output_kind);
-    at::Tensor objective = sign * (batch_mean ? logits.mean() : logits.sum());
+    const auto cells = cell_logits(output, card.output_kind);
+    const auto losses = sample_loss(cells, options.objective, options.direction);
+    at::Tensor objective = batch_mean ? losses.mean() : losses.sum();
     if (reg.l2 > 0) objective = objective + reg.l2 * l2_to_start(xi, origin).sum();
     if (reg.tv > 0) objective = objective + reg.tv * total_variation_3d(xi).sum();
     // Scaled by the batch size, like the summed scores it balances.
@@ -156,8 +152,7 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
     const auto grad = torch::autograd::grad({objective}, {theta_i})[0];
     {
       at::NoGradGuard no_grad;
-      pending.push_back(
-          at::stack({logits.detach(), sample_probabilities(output.detach(), card.output_kind)}, 1));
+      pending.push_back(score_rows(cells.detach()));
     }
     rule.apply(theta, grad);
     if (param.kind() == ParamKind::pixel) {

@@ -59,6 +59,7 @@ nlohmann::json optimize_options_json(const OptimizeOptions& opt) {
           {"jitter", reg.jitter},
           {"blur_every", reg.blur_every},
           {"blur_sigma", reg.blur_sigma},
+          {"objective", to_string(opt.objective)},
           {"param", to_string(opt.param)},
           {"fourier_decay", opt.fourier_decay},
           {"robust", to_string(reg.robust)},

@@ -35,12 +35,20 @@ TEST(InkScore, SaturatedProbabilitiesStayFinite) {
   EXPECT_GT(scores[1].logit, 15);
 }
 
-TEST(InkScore, LogitsAreDifferentiable) {
+TEST(InkScore, CellLogitsAreDifferentiable) {
   auto out = at::zeros({2, 1, 4, 4}).requires_grad_(true);
-  sample_logits(out, OutputKind::logits).sum().backward();
-  EXPECT_TRUE(at::allclose(out.grad(), at::full({2, 1, 4, 4}, 1.0 / 16)));
-  EXPECT_EQ(sample_probabilities(out, OutputKind::logits).sizes().vec(),
-            (std::vector<std::int64_t>{2}));
+  const auto cells = cell_logits(out, OutputKind::logits);
+  EXPECT_EQ(cells.sizes().vec(), (std::vector<std::int64_t>{2, 16}));
+  cells.sum().backward();
+  EXPECT_TRUE(at::allclose(out.grad(), at::ones({2, 1, 4, 4})));
+}
+
+TEST(InkScore, ScoreRowsAreMeanLogitAndMeanProbability) {
+  const auto rows = score_rows(at::tensor({0.0f, 2.0f, -2.0f, 4.0f}).reshape({1, 4}));
+  ASSERT_EQ(rows.sizes().vec(), (std::vector<std::int64_t>{1, 2}));
+  const auto s = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
+  EXPECT_NEAR(rows[0][0].item<double>(), 1.0, 1e-6);
+  EXPECT_NEAR(rows[0][1].item<double>(), (s(0) + s(2) + s(-2) + s(4)) / 4, 1e-6);
 }
 
 }  // namespace
