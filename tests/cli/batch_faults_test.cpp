@@ -25,10 +25,6 @@ namespace fs = std::filesystem;
 using test::run_inkgen;
 using test::test_model;
 
-void write_text(const fs::path& p, const std::string& text) {
-  std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
-}
-
 void expect_one_line_error(const test::CommandResult& r, int code, const std::string& needle) {
   EXPECT_EQ(r.exit_code, code) << r.err;
   EXPECT_EQ(r.err.rfind("inkgen: error: ", 0), 0u) << r.err;
@@ -89,7 +85,7 @@ class BatchFaults : public ::testing::Test {
     std::vector<std::unique_ptr<test::BackgroundInkgen>> runs;
     for (std::size_t i = 0; i < cases.size(); ++i) {
       const std::string jobs = "jobs-" + std::to_string(i) + ".jsonl";
-      write_text(tmp_ / jobs, cases[i].text);
+      test::write_text(tmp_ / jobs, cases[i].text);
       runs.push_back(std::make_unique<test::BackgroundInkgen>(batch(jobs, cases[i].extra)));
     }
     for (std::size_t i = 0; i < cases.size(); ++i) {
@@ -146,7 +142,7 @@ TEST_F(BatchFaults, BadSegmentsFailTheirJobsAndTheRestRun) {
   const RawVolume v = test::random_volume(8, 32, 32, 2, 10000, 40000);
   for (const char* name : {"garbage", "bits", "sizes", "mask"})
     test::make_segment(tmp_ / name, v);
-  write_text(tmp_ / "garbage" / "layers" / "04.tif", "this is not a TIFF file");
+  test::write_text(tmp_ / "garbage" / "layers" / "04.tif", "this is not a TIFF file");
   cv::imwrite((tmp_ / "bits" / "layers" / "04.tif").string(),
               cv::Mat(32, 32, CV_8UC1, cv::Scalar(7)));
   cv::imwrite((tmp_ / "sizes" / "layers" / "04.tif").string(),
@@ -164,7 +160,7 @@ TEST_F(BatchFaults, BadSegmentsFailTheirJobsAndTheRestRun) {
   jobs +=
       R"({"mode": "maximize", "segment": "good", "crops": ["0,0,16,16"], "z0": 5, "name": "deep"})"
       "\n";
-  write_text(tmp_ / "jobs.jsonl", jobs);
+  test::write_text(tmp_ / "jobs.jsonl", jobs);
   const auto r = run_inkgen(batch("jobs.jsonl"));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(r.err.rfind("inkgen: error: 7 of 8 jobs failed (1 done, 0 done before)", 0), 0u)
@@ -193,11 +189,11 @@ TEST_F(BatchFaults, ATruncatedLayerFailsItsJobWhenItsPixelsAreRead) {
   test::make_segment(tmp_ / "cut", test::random_volume(8, 32, 32, 3, 10000, 40000));
   const fs::path layer = tmp_ / "cut" / "layers" / "04.tif";
   const std::string all = test::read_file(layer);
-  write_text(tmp_ / "jobs.jsonl",
-             R"({"mode": "maximize", "segment": "cut", "crops": ["0,0,16,16"]})"
-             "\n" +
-                 good_job_);
-  write_text(layer, all.substr(0, all.size() / 2));
+  test::write_text(tmp_ / "jobs.jsonl",
+                   R"({"mode": "maximize", "segment": "cut", "crops": ["0,0,16,16"]})"
+                   "\n" +
+                       good_job_);
+  test::write_text(layer, all.substr(0, all.size() / 2));
   const auto r = run_inkgen(batch("jobs.jsonl"));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   const auto line = line_of("cut/");
@@ -210,12 +206,12 @@ TEST_F(BatchFaults, ATruncatedLayerFailsItsJobWhenItsPixelsAreRead) {
 }
 
 TEST_F(BatchFaults, AModelWhoseOutputTurnsNanFailsItsJobAndTheBatchGoesOn) {
-  write_text(tmp_ / "jobs.jsonl",
-             std::string(R"({"mode": "minimize", "source": "noise", "model": ")") +
-                 test_model("tiny-nan.pt").string() + R"(", "steps": 200, "lr": 0.05})" + "\n" +
-                 good_job_ + "\n" +
-                 R"({"mode": "maximize", "source": "noise", "model": "no-such-model.pt"})"
-                 "\n");
+  test::write_text(tmp_ / "jobs.jsonl",
+                   std::string(R"({"mode": "minimize", "source": "noise", "model": ")") +
+                       test_model("tiny-nan.pt").string() + R"(", "steps": 200, "lr": 0.05})" +
+                       "\n" + good_job_ + "\n" +
+                       R"({"mode": "maximize", "source": "noise", "model": "no-such-model.pt"})"
+                       "\n");
   const auto r = run_inkgen(batch("jobs.jsonl"));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("2 of 3 jobs failed (1 done"), std::string::npos) << r.err;
@@ -228,18 +224,18 @@ TEST_F(BatchFaults, AModelWhoseOutputTurnsNanFailsItsJobAndTheBatchGoesOn) {
 }
 
 TEST_F(BatchFaults, AnOutputFolderUnderAFileIsExit5) {
-  write_text(tmp_ / "jobs.jsonl", good_job_);
-  write_text(tmp_ / "a-file", "x");
+  test::write_text(tmp_ / "jobs.jsonl", good_job_);
+  test::write_text(tmp_ / "a-file", "x");
   auto args = batch("jobs.jsonl");
   args[3] = (tmp_ / "a-file" / "out").string();
   expect_one_line_error(run_inkgen(args), 5, "cannot write");
 }
 
 TEST_F(BatchFaults, AJobFolderThatCannotBeMadeFailsThatJobOnly) {
-  write_text(tmp_ / "jobs.jsonl",
-             good_job_ + "\n" + R"({"mode": "minimize", "source": "noise"})" + "\n");
+  test::write_text(tmp_ / "jobs.jsonl",
+                   good_job_ + "\n" + R"({"mode": "minimize", "source": "noise"})" + "\n");
   fs::create_directories(out_);
-  write_text(out_ / "good", "a file where the segment's folder would go");
+  test::write_text(out_ / "good", "a file where the segment's folder would go");
   const auto r = run_inkgen(batch("jobs.jsonl"));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   const auto line = line_of("good/");
@@ -249,7 +245,7 @@ TEST_F(BatchFaults, AJobFolderThatCannotBeMadeFailsThatJobOnly) {
 
 TEST_F(BatchFaults, AFullDiskUnderTheManifestIsExit5) {
   if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
-  write_text(tmp_ / "jobs.jsonl", good_job_);
+  test::write_text(tmp_ / "jobs.jsonl", good_job_);
   fs::create_directories(out_);
   fs::create_symlink("/dev/full", out_ / "manifest.jsonl");
   expect_one_line_error(run_inkgen(batch("jobs.jsonl")), 5, "cannot append to batch manifest");
@@ -258,7 +254,7 @@ TEST_F(BatchFaults, AFullDiskUnderTheManifestIsExit5) {
 }
 
 TEST_F(BatchFaults, AFullDiskUnderAJobsFilesFailsThatJobAndIsRecorded) {
-  write_text(tmp_ / "jobs.jsonl", good_job_);
+  test::write_text(tmp_ / "jobs.jsonl", good_job_);
   // 4 KB per file: a manifest line fits, the job's diff.tif (6 slices of 16x16 floats) does not.
   const auto r = run_with_file_size_limit(4096, batch("jobs.jsonl"), tmp_.path());
   EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -277,7 +273,7 @@ TEST_F(BatchFaults, AFullDiskUnderAJobsFilesFailsThatJobAndIsRecorded) {
 }
 
 TEST_F(BatchFaults, TwoBatchesOnOneManifestAreRefused) {
-  write_text(
+  test::write_text(
       tmp_ / "jobs.jsonl",
       R"({"mode": "maximize", "segment": "good", "crops": ["0,0,16,16"], "steps": 100000000})");
   test::BackgroundInkgen first(batch("jobs.jsonl"));

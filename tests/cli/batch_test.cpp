@@ -21,14 +21,10 @@ using test::test_model;
 
 using test::read_json;
 
-void write_text(const fs::path& p, const std::string& text) {
-  std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
-}
-
 // Cuts a file to its first `keep` bytes.
 void truncate_file(const fs::path& p, std::size_t keep) {
   const std::string all = test::read_file(p);
-  write_text(p, all.substr(0, keep));
+  test::write_text(p, all.substr(0, keep));
 }
 
 class BatchCli : public ::testing::Test {
@@ -41,7 +37,7 @@ class BatchCli : public ::testing::Test {
     // A layer the reader of the window (layers 2..7 of tiny-map) will find cut short.
     const fs::path layer = tmp_ / "bad" / "layers" / "03.tif";
     truncate_file(layer, fs::file_size(layer) / 2);
-    write_text(tmp_ / "list.txt", "# three good segments and a bad one\ns1\ns2\nbad\n\ns3\n");
+    test::write_text(tmp_ / "list.txt", "# three good segments and a bad one\ns1\ns2\nbad\n\ns3\n");
   }
   std::vector<std::string> batch(const std::string& jobs, std::vector<std::string> extra = {}) {
     std::vector<std::string> args{
@@ -93,7 +89,7 @@ TEST_F(BatchCli, SegmentsWithABadOneCompleteTheGoodOnesThenResumeWithoutRedoingT
 }
 
 TEST_F(BatchCli, JsonLinesJobsWithNoiseAndNamedVariants) {
-  write_text(
+  test::write_text(
       tmp_ / "jobs.jsonl",
       R"({"mode": "maximize", "segment": "s1", "crops": ["0,0,16,16", [16, 0, 32, 16]]})"
       "\n"
@@ -117,7 +113,7 @@ TEST_F(BatchCli, JsonLinesJobsWithNoiseAndNamedVariants) {
 }
 
 TEST_F(BatchCli, ABatchJobEqualsTheSingleCommand) {
-  write_text(
+  test::write_text(
       tmp_ / "one.jsonl",
       R"({"mode": "minimize", "segment": "s2", "crops": ["4,6,20,22"], "z0": 1, "seed": 3, "jitter": 1})");
   ASSERT_EQ(run_inkgen(batch("one.jsonl", {"--quiet"})).exit_code, 0);
@@ -150,7 +146,7 @@ TEST_F(BatchCli, ABatchJobEqualsTheSingleCommand) {
 }
 
 TEST_F(BatchCli, ShardsRunAtOnceWithoutCollidingAndStatusMergesThem) {
-  write_text(tmp_ / "good.txt", "s1\ns2\ns3\n");
+  test::write_text(tmp_ / "good.txt", "s1\ns2\ns3\n");
   const auto args = [&](const std::string& shard) {
     return batch("good.txt",
                  {"--crops", "auto", "--mode", "minimize", "--shard", shard, "--quiet"});
@@ -185,7 +181,7 @@ TEST_F(BatchCli, ShardsRunAtOnceWithoutCollidingAndStatusMergesThem) {
 }
 
 TEST_F(BatchCli, TheSlurmArrayScriptRunsOneShardPerTask) {
-  write_text(tmp_ / "good.txt", "s1\ns3\n");
+  test::write_text(tmp_ / "good.txt", "s1\ns3\n");
   const fs::path script = fs::path(INKGEN_TEST_SOURCE_DIR) / "configs" / "slurm-batch.sh";
   ASSERT_TRUE(fs::is_regular_file(script));
   for (int task = 0; task < 3; ++task) {
@@ -206,10 +202,10 @@ TEST_F(BatchCli, TheSlurmArrayScriptRunsOneShardPerTask) {
 }
 
 TEST_F(BatchCli, StatusShowsFailuresAndPendingJobs) {
-  write_text(tmp_ / "jobs.jsonl",
-             R"({"mode": "maximize", "segment": "s1", "crops": ["0,0,16,16", "0,0,12,12"]})");
+  test::write_text(tmp_ / "jobs.jsonl",
+                   R"({"mode": "maximize", "segment": "s1", "crops": ["0,0,16,16", "0,0,12,12"]})");
   EXPECT_EQ(run_inkgen(batch("jobs.jsonl", {"--quiet"})).exit_code, 1);
-  write_text(
+  test::write_text(
       tmp_ / "jobs.jsonl",
       R"({"mode": "maximize", "segment": "s1", "crops": ["0,0,16,16", "0,0,12,12", "16,16,32,32"]})");
   const auto r = run_inkgen(batch("jobs.jsonl", {"--status"}));
@@ -223,7 +219,7 @@ TEST_F(BatchCli, StatusShowsFailuresAndPendingJobs) {
 }
 
 TEST_F(BatchCli, ProgressOverTheWholeBatchUnlessQuiet) {
-  write_text(tmp_ / "good.txt", "s1\n");
+  test::write_text(tmp_ / "good.txt", "s1\n");
   const auto r = run_inkgen(batch("good.txt", {"--crops", "auto", "--mode", "maximize"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("batch: 2/4 jobs ended (2 done, 0 failed, 0 done before)"),
@@ -241,8 +237,9 @@ TEST_F(BatchCli, ProgressOverTheWholeBatchUnlessQuiet) {
 TEST_F(BatchCli, SigintStopsAfterTheStepRecordsTheJobsInterruptedAndExits130) {
   for (int signal : {SIGINT, SIGTERM}) {
     fs::remove_all(out_);
-    write_text(tmp_ / "long.jsonl",
-               R"({"mode": "maximize", "segment": "s1", "crops": "auto", "steps": 100000000})");
+    test::write_text(
+        tmp_ / "long.jsonl",
+        R"({"mode": "maximize", "segment": "s1", "crops": "auto", "steps": 100000000})");
     test::BackgroundInkgen run(batch("long.jsonl", {"--batch", "2", "--report-every", "5"}));
     const fs::path record = out_ / "s1" / "0_0_16_16" / "maximize-segment" / "run.json";
     for (int i = 0; i < 600 && !fs::exists(record); ++i)

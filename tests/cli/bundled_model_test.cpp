@@ -14,11 +14,6 @@ namespace {
 using test::run_inkgen;
 namespace fs = std::filesystem;
 
-nlohmann::json json_of(const test::CommandResult& r) {
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return nlohmann::json::parse(r.out);
-}
-
 TEST(BundledModel, LoadsWithItsCard) {
   const fs::path path = bundled_model_path();
   ASSERT_TRUE(fs::is_regular_file(path)) << path << " is missing; see README, The bundled model";
@@ -47,7 +42,7 @@ TEST(BundledModel, LoadsWithItsCard) {
 }
 
 TEST(BundledModel, IsTheDefaultOfInfo) {
-  const auto j = json_of(run_inkgen({"info", "--json"}));
+  const auto j = test::json_of(run_inkgen({"info", "--json"}));
   EXPECT_EQ(fs::path(j["path"].get<std::string>()).filename(), "inkgen-synth-i3dlite.pt");
   EXPECT_EQ(j["output_shape"], nlohmann::json({1, 16, 16}));
   EXPECT_EQ(j["scale"], "min(raw16>>8,200)/255");
@@ -88,7 +83,7 @@ TEST(BundledModel, ScoresInkAboveBarePapyrus) {
   const auto score = [&](const cv::Rect& r) {
     const std::string crop = std::to_string(r.x) + "," + std::to_string(r.y) + "," +
                              std::to_string(r.x + 64) + "," + std::to_string(r.y + 64);
-    return json_of(run_inkgen({"score", "--segment", seg.string(), "--crop", crop, "--json"}))
+    return test::json_of(run_inkgen({"score", "--segment", seg.string(), "--crop", crop, "--json"}))
         .at("logit")
         .get<double>();
   };

@@ -16,14 +16,9 @@ using test::run_inkgen;
 using test::test_model;
 namespace fs = std::filesystem;
 
-nlohmann::json json_of(const test::CommandResult& r) {
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return nlohmann::json::parse(r.out);
-}
-
 TEST(CliInfo, ShowsCardParametersAndOutputShape) {
   const auto j =
-      json_of(run_inkgen({"info", "--model", test_model("tiny-map.pt").string(), "--json"}));
+      test::json_of(run_inkgen({"info", "--model", test_model("tiny-map.pt").string(), "--json"}));
   EXPECT_EQ(j["name"], "tiny-map");
   EXPECT_EQ(j["output_shape"], nlohmann::json({1, 4, 4}));
   EXPECT_EQ(j["input_shape"], nlohmann::json({1, 1, 6, 16, 16}));
@@ -39,8 +34,8 @@ TEST(CliInfo, ShowsCardParametersAndOutputShape) {
 
 TEST(CliInfo, ModelWithoutCardFromTheCommandLine) {
   const auto j =
-      json_of(run_inkgen({"info", "--model", test_model("tiny-nocard.pt").string(), "--input-shape",
-                          "1,4,12,12", "--scale", "raw16/65535", "--json"}));
+      test::json_of(run_inkgen({"info", "--model", test_model("tiny-nocard.pt").string(),
+                                "--input-shape", "1,4,12,12", "--scale", "raw16/65535", "--json"}));
   EXPECT_EQ(j["card_origin"], "command line");
   EXPECT_EQ(j["output_kind"], "logits");
 }
@@ -50,8 +45,8 @@ TEST(CliScore, EqualsTheLibraryOnASyntheticSegment) {
   const RawVolume full = test::random_volume(10, 30, 40, 11);
   test::make_segment(tmp / "seg", full);
   const auto j =
-      json_of(run_inkgen({"score", "--model", test_model("tiny-map.pt").string(), "--segment",
-                          (tmp / "seg").string(), "--crop", "5,7,21,23", "--json"}));
+      test::json_of(run_inkgen({"score", "--model", test_model("tiny-map.pt").string(), "--segment",
+                                (tmp / "seg").string(), "--crop", "5,7,21,23", "--json"}));
   EXPECT_EQ(j["z0"], 2);  // from the card
   EXPECT_EQ(j["crop"], nlohmann::json({5, 7, 21, 23}));
 
@@ -91,9 +86,9 @@ TEST(CliScoreReal, MatchesPyTorchOnTheSharedScrollChunk) {
   };
   for (const auto& c : cases) {
     const auto j =
-        json_of(run_inkgen({"score", "--model", (*shared / "models" / c.model).string(),
-                            "--segment", (*shared / "data" / "scroll-chunk").string(), "--crop",
-                            c.crop, "--z0", c.z0, "--json", "--device", "cpu"}));
+        test::json_of(run_inkgen({"score", "--model", (*shared / "models" / c.model).string(),
+                                  "--segment", (*shared / "data" / "scroll-chunk").string(),
+                                  "--crop", c.crop, "--z0", c.z0, "--json", "--device", "cpu"}));
     EXPECT_NEAR(j["logit"].get<double>(), c.logit, 1e-4) << c.model << " " << c.crop;
     EXPECT_NEAR(j["probability"].get<double>(), c.probability, 1e-4) << c.model << " " << c.crop;
   }
@@ -102,7 +97,7 @@ TEST(CliScoreReal, MatchesPyTorchOnTheSharedScrollChunk) {
 TEST(CliScoreReal, CentredWindowIsTheAuthorsLayers) {
   const auto shared = test::shared_dir();
   if (!shared) GTEST_SKIP() << "../shared is not present";
-  const auto j = json_of(run_inkgen(
+  const auto j = test::json_of(run_inkgen(
       {"score", "--model", (*shared / "models" / "keras-patch-x65m25.pt").string(), "--segment",
        (*shared / "data" / "scroll-chunk").string(), "--crop", "0,0,65,65", "--json"}));
   EXPECT_EQ(j["z0"], 29);
@@ -113,8 +108,8 @@ TEST(CliInfoReal, BothSharedModels) {
   const auto shared = test::shared_dir();
   if (!shared) GTEST_SKIP() << "../shared is not present";
   for (const char* name : {"keras-patch-x65m25.pt", "keras-patch-x65m20.pt"}) {
-    const auto j =
-        json_of(run_inkgen({"info", "--model", (*shared / "models" / name).string(), "--json"}));
+    const auto j = test::json_of(
+        run_inkgen({"info", "--model", (*shared / "models" / name).string(), "--json"}));
     EXPECT_EQ(j["input_shape"], nlohmann::json({1, 1, 8, 65, 65}));
     EXPECT_EQ(j["output_shape"], nlohmann::json({1}));
     EXPECT_EQ(j["scale"], "raw16/65535");

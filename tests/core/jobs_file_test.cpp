@@ -11,7 +11,7 @@ namespace inkgen {
 namespace {
 
 // The message of the Error that parsing `text` throws, checking its class.
-std::string error_of(const std::string& text) {
+std::string jobs_error_of(const std::string& text) {
   try {
     parse_jobs_text(text, "jobs.jsonl");
   } catch (const Error& e) {
@@ -73,34 +73,34 @@ TEST(BatchJobsFile, ReadsAPlainListOfSegmentDirectories) {
   EXPECT_EQ(jobs[0].line, 2);
   EXPECT_EQ(*jobs[1].segment, "relative/seg 2");
   EXPECT_FALSE(jobs[1].mode.has_value());
-  EXPECT_NE(error_of("/data/a\n{\"mode\": \"maximize\"}\n").find("line 2"), std::string::npos);
-  EXPECT_NE(error_of("/data/a\n[1]\n").find("looks like a JSON job"), std::string::npos);
+  EXPECT_NE(jobs_error_of("/data/a\n{\"mode\": \"maximize\"}\n").find("line 2"), std::string::npos);
+  EXPECT_NE(jobs_error_of("/data/a\n[1]\n").find("looks like a JSON job"), std::string::npos);
 }
 
 TEST(BatchJobsFile, AFileWithoutJobsIsAnInputError) {
   for (const char* text : {"", "\n\n", "# only a comment\n", "   \n# x\n"})
-    EXPECT_NE(error_of(text).find("holds no jobs"), std::string::npos) << text;
+    EXPECT_NE(jobs_error_of(text).find("holds no jobs"), std::string::npos) << text;
 }
 
 TEST(BatchJobsFile, AMalformedLineNamesItsLineNumber) {
-  const std::string e = error_of(
+  const std::string e = jobs_error_of(
       "{\"mode\": \"maximize\"}\n\n{\"mode\": \"maximize\", \"steps\": }\n{\"mode\": 1}\n");
   EXPECT_NE(e.find("jobs.jsonl line 3"), std::string::npos) << e;
   EXPECT_NE(e.find("not a valid JSON object"), std::string::npos) << e;
-  EXPECT_NE(error_of("{\"lr\": NaN}\n").find("line 1"), std::string::npos);
-  EXPECT_NE(error_of("[1, 2]\n").find("not a JSON object"), std::string::npos);
-  EXPECT_NE(error_of("{\"mode\": \"maximize\"} trailing\n").find("line 1"), std::string::npos);
+  EXPECT_NE(jobs_error_of("{\"lr\": NaN}\n").find("line 1"), std::string::npos);
+  EXPECT_NE(jobs_error_of("[1, 2]\n").find("not a JSON object"), std::string::npos);
+  EXPECT_NE(jobs_error_of("{\"mode\": \"maximize\"} trailing\n").find("line 1"), std::string::npos);
 }
 
 TEST(BatchJobsFile, UnknownOrRepeatedKeysAreNamed) {
   const std::string unknown =
-      error_of("{\"mode\": \"maximize\"}\n{\"mode\": \"maximize\", \"stepz\": 3}\n");
+      jobs_error_of("{\"mode\": \"maximize\"}\n{\"mode\": \"maximize\", \"stepz\": 3}\n");
   EXPECT_NE(unknown.find("line 2"), std::string::npos) << unknown;
   EXPECT_NE(unknown.find("unknown key \"stepz\""), std::string::npos) << unknown;
-  EXPECT_NE(error_of("{\"steps\": 1, \"steps\": 2}").find("given twice"), std::string::npos);
-  EXPECT_NE(error_of("{\"noise-range\": \"0,1\", \"noise_range\": \"0,1\"}").find("twice"),
+  EXPECT_NE(jobs_error_of("{\"steps\": 1, \"steps\": 2}").find("given twice"), std::string::npos);
+  EXPECT_NE(jobs_error_of("{\"noise-range\": \"0,1\", \"noise_range\": \"0,1\"}").find("twice"),
             std::string::npos);
-  EXPECT_NE(error_of("{\"crop\": \"0,0,1,1\", \"crops\": \"auto\"}").find("twice"),
+  EXPECT_NE(jobs_error_of("{\"crop\": \"0,0,1,1\", \"crops\": \"auto\"}").find("twice"),
             std::string::npos);
   // Keys of nested values are not job keys.
   EXPECT_EQ(parse_jobs_text("{\"crops\": [[0, 0, 4, 4]], \"mode\": \"minimize\"}", "j").size(), 1u);
@@ -108,7 +108,7 @@ TEST(BatchJobsFile, UnknownOrRepeatedKeysAreNamed) {
 
 TEST(BatchJobsFile, ValuesOfTheWrongTypeNameTheKey) {
   const auto check = [](const std::string& line, const std::string& needle) {
-    const std::string e = error_of(line);
+    const std::string e = jobs_error_of(line);
     EXPECT_NE(e.find(needle), std::string::npos) << line << " -> " << e;
   };
   check(R"({"steps": "many"})", "\"steps\" must be a whole number");
@@ -134,7 +134,7 @@ TEST(BatchJobsFile, NumbersJsonCannotSpellAreAcceptedAsStringsForValidationToRef
   EXPECT_TRUE(std::isnan(*jobs[0].lr));
   EXPECT_TRUE(std::isinf(*jobs[1].lr));
   // A JSON number beyond double's range is malformed JSON.
-  const std::string e = error_of(R"({"lr": 1e999})");
+  const std::string e = jobs_error_of(R"({"lr": 1e999})");
   EXPECT_NE(e.find("line 1: not a valid JSON object (number overflow"), std::string::npos) << e;
 }
 

@@ -17,7 +17,7 @@ const char* const published_card = R"card({
   "source": "OliverDaubney/segment_ink_detection (Keras 2.13.1), ported to PyTorch"
 })card";
 
-std::string error_of(const std::string& text) {
+std::string card_error_of(const std::string& text) {
   try {
     parse_model_card_text(text, "test.json");
   } catch (const Error& e) {
@@ -58,40 +58,44 @@ TEST(ModelCard, ReadsInkgenExtensions) {
 
 TEST(ModelCard, NamesTheMissingKey) {
   EXPECT_NE(
-      error_of(
+      card_error_of(
           R"({"input":{"shape":[1,8,65,65],"scale":"raw16/65535"},"output":{"kind":"logits"}})")
           .find("missing key 'name'"),
       std::string::npos);
-  EXPECT_NE(error_of(R"({"name":"x","input":{"scale":"raw16/65535"},"output":{"kind":"logits"}})")
-                .find("missing key 'input.shape'"),
-            std::string::npos);
-  EXPECT_NE(error_of(R"({"name":"x","input":{"shape":[1,8,65,65]},"output":{"kind":"logits"}})")
-                .find("missing key 'input.scale'"),
-            std::string::npos);
   EXPECT_NE(
-      error_of(R"({"name":"x","input":{"shape":[1,8,65,65],"scale":"raw16/65535"},"output":{}})")
-          .find("missing key 'output.kind'"),
+      card_error_of(R"({"name":"x","input":{"scale":"raw16/65535"},"output":{"kind":"logits"}})")
+          .find("missing key 'input.shape'"),
       std::string::npos);
+  EXPECT_NE(
+      card_error_of(R"({"name":"x","input":{"shape":[1,8,65,65]},"output":{"kind":"logits"}})")
+          .find("missing key 'input.scale'"),
+      std::string::npos);
+  EXPECT_NE(card_error_of(
+                R"({"name":"x","input":{"shape":[1,8,65,65],"scale":"raw16/65535"},"output":{}})")
+                .find("missing key 'output.kind'"),
+            std::string::npos);
 }
 
 TEST(ModelCard, RejectsMalformedJsonAndValues) {
-  EXPECT_NE(error_of(R"({"name": "x", )").find("not valid JSON"), std::string::npos);
-  EXPECT_NE(error_of(R"([1,2])").find("not a JSON object"), std::string::npos);
+  EXPECT_NE(card_error_of(R"({"name": "x", )").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(card_error_of(R"([1,2])").find("not a JSON object"), std::string::npos);
   const std::string base = R"({"name":"x","output":{"kind":"logits"},"input":)";
-  EXPECT_NE(error_of(base + R"({"shape":[8,65,65],"scale":"raw16/65535"}})").find("4 integers"),
+  EXPECT_NE(
+      card_error_of(base + R"({"shape":[8,65,65],"scale":"raw16/65535"}})").find("4 integers"),
+      std::string::npos);
+  EXPECT_NE(card_error_of(base + R"({"shape":[1,8,65,0],"scale":"raw16/65535"}})").find("positive"),
             std::string::npos);
-  EXPECT_NE(error_of(base + R"({"shape":[1,8,65,0],"scale":"raw16/65535"}})").find("positive"),
+  EXPECT_NE(card_error_of(base + R"({"shape":[1,8,65,65],"scale":"raw16*3"}})").find("input.scale"),
             std::string::npos);
-  EXPECT_NE(error_of(base + R"({"shape":[1,8,65,65],"scale":"raw16*3"}})").find("input.scale"),
-            std::string::npos);
-  EXPECT_NE(error_of(base + R"({"shape":[1,8,65,65],"scale":"raw16/65535","range":[1,0]}})")
+  EXPECT_NE(card_error_of(base + R"({"shape":[1,8,65,65],"scale":"raw16/65535","range":[1,0]}})")
                 .find("input.range"),
             std::string::npos);
-  EXPECT_NE(error_of(base + R"({"shape":[1,8,65,65],"scale":"raw16/65535","layout":"N,D,H,W,C"}})")
-                .find("layout"),
-            std::string::npos);
   EXPECT_NE(
-      error_of(
+      card_error_of(base + R"({"shape":[1,8,65,65],"scale":"raw16/65535","layout":"N,D,H,W,C"}})")
+          .find("layout"),
+      std::string::npos);
+  EXPECT_NE(
+      card_error_of(
           R"({"name":"x","input":{"shape":[1,8,65,65],"scale":"raw16/65535"},"output":{"kind":"ink"}})")
           .find("output.kind"),
       std::string::npos);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -67,8 +68,17 @@ std::string read_file(const fs::path& path) {
   return s.str();
 }
 
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+
 nlohmann::json read_json(const fs::path& path) {
   return nlohmann::json::parse(read_file(path));
+}
+
+nlohmann::json json_of(const CommandResult& result) {
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  return nlohmann::json::parse(result.out);
 }
 
 namespace {

@@ -64,7 +64,11 @@ class BackgroundInkgen {
 };
 
 std::string read_file(const fs::path& path);
+// Replaces the file's content with `text`.
+void write_text(const fs::path& path, const std::string& text);
 // A JSON file, e.g. a run.json.
 nlohmann::json read_json(const fs::path& path);
+// The JSON a command printed on stdout, expecting it to have succeeded.
+nlohmann::json json_of(const CommandResult& result);
 
 }  // namespace inkgen::test
