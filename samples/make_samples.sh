@@ -54,6 +54,13 @@ done
 cp "$work/noise-pixel-off/montage.png" samples/maximize-noise-pixel.png
 cp "$work/noise-fourier-light/montage.png" samples/maximize-noise-fourier-robust.png
 
+header "Bundled model, the same with --objective bce (every cell's cross-entropy against ink):"
+for v in "${variants[@]}"; do
+  set -- $v
+  run "bce-noise-$1-$2" maximize --from noise --param "$1" --robust "$2" --objective bce --steps $steps
+  row "\`--param $1 --robust $2 --objective bce\`" "bce-noise-$1-$2"
+done
+
 header "Bundled model, maximize from the synthetic crop $blank (no ink), $steps Adam steps:"
 for v in "${variants[@]}"; do
   set -- $v

@@ -7,17 +7,20 @@
 
 namespace inkgen {
 
-// Transformation robustness in 3D: before each forward pass the volume is padded, shifted in x, y
-// and z, scaled a little and rotated about the depth axis, at random, on its device. What the
-// optimization then finds must work on any of these grids, not on one exact voxel pattern.
+// Transformation robustness in 3D: before each forward pass the volume is padded and shifted by
+// whole voxels in x, y and z (light), and also scaled a little and rotated about the depth axis
+// (strong), at random, on its device. What the optimization then finds must work on any of these
+// grids, not on one exact voxel pattern. Light shifts copy voxels exactly: a scaling or rotation
+// resamples, which blurs, and a model that reads a film 1-2 layers thick or 4-voxel output cells
+// (the bundled one) then sees a different volume from the one the run writes.
 enum class Robustness { off, light, strong };
 Robustness parse_robustness(const std::string& text);
 const char* to_string(Robustness robustness);
 
 struct TransformRanges {
   int pad = 0;              // voxels of constant padding in x and y before transforming
-  double shift_xy = 0.0;    // voxels, each direction
-  double shift_z = 0.0;     // layers
+  int shift_xy = 0;         // whole voxels, each direction
+  int shift_z = 0;          // whole layers
   double scale = 0.0;       // relative, e.g. 0.05 = 95% .. 105%
   double rotate_deg = 0.0;  // about the depth axis
 };

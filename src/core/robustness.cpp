@@ -31,9 +31,9 @@ const char* to_string(Robustness robustness) {
 TransformRanges transform_ranges(Robustness robustness) {
   switch (robustness) {
     case Robustness::light:
-      return {2, 2.0, 1.0, 0.05, 5.0};
+      return {2, 2, 1, 0.0, 0.0};
     case Robustness::strong:
-      return {4, 4.0, 2.0, 0.10, 15.0};
+      return {4, 4, 2, 0.10, 15.0};
     case Robustness::off:
       break;
   }
@@ -50,13 +50,15 @@ at::Tensor random_transform(const at::Tensor& volume, Robustness robustness, dou
   const double ph = static_cast<double>(h + 2 * r.pad), pw = static_cast<double>(w + 2 * r.pad);
 
   std::uniform_real_distribution<double> u(-1.0, 1.0);
+  std::uniform_int_distribution<int> shift_xy(-r.shift_xy, r.shift_xy),
+      shift_z(-r.shift_z, r.shift_z);
   std::vector<float> thetas;
   for (int64_t i = 0; i < n; ++i) {
     const double angle = u(rng) * r.rotate_deg * M_PI / 180.0;
     const double s = 1.0 + u(rng) * r.scale;
     // Normalised coordinates run -1..1 across each axis, so a shift of k voxels is 2k / size.
-    const double tx = u(rng) * r.shift_xy * 2.0 / pw, ty = u(rng) * r.shift_xy * 2.0 / ph;
-    const double tz = u(rng) * r.shift_z * 2.0 / static_cast<double>(d);
+    const double tx = shift_xy(rng) * 2.0 / pw, ty = shift_xy(rng) * 2.0 / ph;
+    const double tz = shift_z(rng) * 2.0 / static_cast<double>(d);
     const double c = std::cos(angle) / s, sn = std::sin(angle) / s;
     // Output (x, y, z) -> input coordinates: rotate and scale in the x-y plane, shift all three.
     const float theta[12] = {static_cast<float>(c),
@@ -76,8 +78,10 @@ at::Tensor random_transform(const at::Tensor& volume, Robustness robustness, dou
   const auto theta =
       at::tensor(thetas).reshape({n, 3, 4}).to(volume.device(), volume.scalar_type());
   const auto grid = at::affine_grid_generator(theta, padded.sizes(), /*align_corners=*/false);
-  // Bilinear, border padding (the constant pad is the border).
-  const auto moved = at::grid_sampler(padded, grid, 0, 1, false);
+  // Border padding (the constant pad is the border). Whole-voxel shifts alone land on voxel
+  // centres, where nearest sampling copies values exactly; scalings and rotations need trilinear.
+  const bool resample = r.scale > 0 || r.rotate_deg > 0;
+  const auto moved = at::grid_sampler(padded, grid, resample ? 0 : 1, 1, false);
   return moved.narrow(3, r.pad, h).narrow(4, r.pad, w);
 }
 

@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "inkgen/error.hpp"
 
 namespace inkgen {
@@ -34,18 +36,34 @@ TEST(Robustness, MovesEachSampleDifferentlyAndReproducibly) {
   EXPECT_FALSE(at::allclose(x[0], same[0]));  // and it did move
 }
 
-TEST(Robustness, LightMovesAnImpulseOnlyALittle) {
+TEST(Robustness, LightShiftsAnImpulseByWholeVoxelsWithoutBlurringIt) {
   auto v = at::zeros({1, 1, 8, 32, 32});
   v[0][0][4][16][16] = 1.0f;
   std::mt19937_64 rng(3);
-  for (int i = 0; i < 10; ++i) {
+  std::set<int64_t> places;
+  for (int i = 0; i < 20; ++i) {
     const auto moved = random_transform(v, Robustness::light, 0.0, rng);
+    // Still one voxel of exactly 1 and nothing else: copied, not interpolated.
+    EXPECT_EQ(moved.sum().item<float>(), 1.0f);
+    EXPECT_EQ(moved.max().item<float>(), 1.0f);
     const auto where = moved.argmax().item<int64_t>();
     const int64_t z = where / (32 * 32), y = where / 32 % 32, x = where % 32;
-    EXPECT_LE(std::abs(z - 4), 2);
-    EXPECT_LE(std::abs(y - 16), 4);  // 2 voxels shift, 5% scale, 5 degrees about the middle
-    EXPECT_LE(std::abs(x - 16), 4);
+    EXPECT_LE(std::abs(z - 4), 1);
+    EXPECT_LE(std::abs(y - 16), 2);
+    EXPECT_LE(std::abs(x - 16), 2);
+    places.insert(where);
   }
+  EXPECT_GT(places.size(), 3u);
+}
+
+TEST(Robustness, StrongAlsoScalesAndRotates) {
+  auto v = at::zeros({1, 1, 8, 32, 32});
+  v[0][0][4][16][16] = 1.0f;
+  std::mt19937_64 rng(3);
+  const auto moved = random_transform(v, Robustness::strong, 0.0, rng);
+  // Resampled: the impulse is spread over neighbours, its peak below 1.
+  EXPECT_LT(moved.max().item<float>(), 1.0f);
+  EXPECT_GT(moved.max().item<float>(), 0.0f);
 }
 
 TEST(Robustness, IsDifferentiable) {
