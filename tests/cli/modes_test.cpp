@@ -214,6 +214,22 @@ TEST_F(CliModes, PrecisionAndFreezeOptionsReachTheModel) {
   EXPECT_NE(bad.err.find("fp64"), std::string::npos) << bad.err;
 }
 
+TEST_F(CliModes, ObjectiveOptionReachesTheRunAndIsChecked) {
+  auto args = base("maximize", "noise", "bce");
+  for (const char* a : {"--objective", "bce"})
+    args.push_back(a);
+  const auto r = run_inkgen(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_json(tmp_ / "bce" / "run.json")["options"]["objective"], "bce");
+
+  args = base("maximize", "noise", "badobjective");
+  for (const char* a : {"--objective", "probability"})
+    args.push_back(a);
+  const auto bad = run_inkgen(args);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("use logit or bce"), std::string::npos) << bad.err;
+}
+
 TEST_F(CliModes, ProgressLineUnlessQuiet) {
   auto args = base("maximize", "noise", "p");
   args.erase(std::find(args.begin(), args.end(), "--quiet"));

@@ -151,13 +151,12 @@ TEST(BatchJobsFile, CropsOptionOfTheCommandLine) {
 
 TEST(BatchJobsFile, EveryKeyIsKnown) {
   for (const char* key :
-       {"mode",        "source",      "segment",       "crops",       "stride",
-        "sample",      "sample-seed", "count",         "name",        "model",
-        "input-shape", "scale",       "range",         "output-kind", "z0",
-        "steps",       "lr",          "optimizer",     "decay",       "seed",
-        "noise",       "noise-range", "clamp",         "no-clamp",    "l2",
-        "tv",          "jitter",      "blur-every",    "blur-sigma",  "report-every",
-        "save-every",  "param",       "fourier-decay", "robust",      "diversity",
+       {"mode",        "source",      "segment",  "crops",         "stride",      "sample",
+        "sample-seed", "count",       "name",     "model",         "input-shape", "scale",
+        "range",       "output-kind", "z0",       "steps",         "lr",          "optimizer",
+        "decay",       "seed",        "noise",    "noise-range",   "clamp",       "no-clamp",
+        "l2",          "tv",          "jitter",   "blur-every",    "blur-sigma",  "report-every",
+        "save-every",  "objective",   "param",    "fourier-decay", "robust",      "diversity",
         "stop-at",     "precision",   "no-freeze"}) {
     EXPECT_NE(std::find(job_keys().begin(), job_keys().end(), key), job_keys().end()) << key;
   }

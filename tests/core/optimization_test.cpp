@@ -45,6 +45,26 @@ TEST(Optimization, MaximizeRaisesAndMinimizeLowersTheScore) {
   }
 }
 
+TEST(Optimization, BceMovesTheCellsThatStillDisagree) {
+  const InkModel m = load_ink_model(test_model("tiny-map.pt"), {});
+  const auto start = noise_batch(m, 1);
+  auto o = options(Direction::maximize, 40);
+  const auto by_logit = optimize_input(m, start, o);
+  o.objective = Objective::bce;
+  const auto by_bce = optimize_input(m, start, o);
+  // The least convinced cell of the map: bce moved it further towards ink.
+  const auto least = [&](const OptimizeResult& r) {
+    return ink_maps(m, r.result).min().item<double>();
+  };
+  EXPECT_GT(least(by_bce), least(by_logit));
+  EXPECT_GT(by_bce.final_scores[0].probability, by_bce.start_scores[0].probability);
+
+  o.direction = Direction::minimize;
+  const auto down = optimize_input(m, start, o);
+  EXPECT_LT(down.final_scores[0].probability, down.start_scores[0].probability);
+  EXPECT_FALSE(at::allclose(down.result, by_bce.result));
+}
+
 TEST(Optimization, ClampsToTheCardsRangeUnlessAskedNotTo) {
   const InkModel m = load_ink_model(test_model("tiny-map.pt"), {});  // range 0 .. 200/255
   auto o = options(Direction::maximize, 60);
@@ -170,7 +190,7 @@ TEST(Optimization, OutputTurningNanIsAModelError) {
 TEST(Optimization, FourierAndRobustRunsRaiseTheScoreOnMapAndScalarModels) {
   for (const char* name : {"tiny-map.pt", "tiny-scalar.pt"}) {
     const InkModel m = load_ink_model(test_model(name), {});
-    auto o = options(Direction::maximize, 30);
+    auto o = options(Direction::maximize, 60);
     o.param = ParamKind::fourier;
     o.regularizers.robust = Robustness::light;
     const auto r = optimize_input(m, noise_batch(m, 2), o);
