@@ -130,6 +130,7 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
     }
   };
 
+  const auto loop_start = Clock::now();
   for (int step = 1; step <= options.steps; ++step) {
     if (callbacks.stop && callbacks.stop->load()) {
       result.interrupted = true;
@@ -172,6 +173,7 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
     }
   }
   flush(result.steps_done);
+  result.step_seconds = seconds_since(loop_start);
 
   at::NoGradGuard no_grad;
   const at::Tensor x = param.volume(theta);

@@ -39,6 +39,8 @@ TEST(Optimization, MaximizeRaisesAndMinimizeLowersTheScore) {
       EXPECT_GT(up.final_scores[i].probability, down.final_scores[i].probability) << name;
     }
     EXPECT_EQ(up.steps_done, 40);
+    EXPECT_GT(up.step_seconds, 0.0);
+    EXPECT_LE(up.step_seconds, up.seconds);
     ASSERT_EQ(up.trace.size(), 2u);
     EXPECT_EQ(up.trace[0].size(), 40u);
     EXPECT_FALSE(up.interrupted);
