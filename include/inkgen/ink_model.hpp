@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "inkgen/enum_names.hpp"
 #include "inkgen/model_card.hpp"
 
 namespace inkgen {
@@ -15,8 +16,14 @@ namespace inkgen {
 // The number format of the model's arithmetic. The input volume itself stays float32 (the
 // optimizer's state and the clamping need the precision); it is cast on its way in.
 enum class Precision { fp32, bf16, fp16 };
-Precision parse_precision(const std::string& text);
-const char* to_string(Precision precision);
+inline constexpr EnumNames<Precision, 3> precision_names{
+    {{Precision::fp32, "fp32"}, {Precision::bf16, "bf16"}, {Precision::fp16, "fp16"}}};
+inline Precision parse_precision(const std::string& text) {
+  return parse_enum(precision_names, text, "--precision");
+}
+inline const char* to_string(Precision p) {
+  return enum_name(precision_names, p);
+}
 
 // Whether the module is frozen (torch::jit::freeze) after loading: its weights become constants,
 // so batch norms fold into convolutions and no autograd bookkeeping is kept for them.

@@ -7,6 +7,8 @@
 #include "inkgen/batch_job.hpp"
 #include "inkgen/jobs_file.hpp"
 #include "inkgen/model_cache.hpp"
+#include "inkgen/option_table.hpp"
+#include "inkgen/segment.hpp"
 
 namespace inkgen {
 
@@ -14,6 +16,33 @@ struct PlanContext {
   std::string origin;              // the JOBS file's name, for messages
   std::filesystem::path base_dir;  // relative paths in the JOBS file are taken from here
 };
+
+// What every job of one request shares, checked once: the settings after defaults, and what they
+// mean for the model, the optimization and the start.
+struct JobTemplate {
+  JobSettings settings;
+  Direction direction = Direction::maximize;
+  JobSource source = JobSource::segment;
+  ModelRef model;
+  std::string model_as_written;
+  OptimizeOptions optimize;
+  NoiseSpec noise;
+  std::string name;
+  std::optional<int> z0;
+  nlohmann::json options;  // run.json's "options", without the per-job values (crop, noise index)
+};
+
+// `request` is the merged request (a line over the defaults), `own` what the line itself said
+// (some keys are refused only where a line gives them). Relative model paths of a JOBS file are
+// taken from `base` when `from_file`. Throws Error(usage) naming the option for a value the
+// commands refuse.
+JobTemplate plan_template(const JobRequest& request, const JobRequest& own,
+                          const std::filesystem::path& base, bool from_file);
+
+// Crops "auto": every crop of the model's size inside the segment's mask on the settings' grid,
+// or a random `sample` of them; `all` receives how many the grid held.
+std::vector<Crop> auto_crops(const Segment& segment, const ModelCard& card,
+                             const JobSettings& settings, std::size_t* all = nullptr);
 
 struct JobPlan {
   std::vector<BatchJob> jobs;

@@ -12,31 +12,12 @@
 #include "inkgen/ink_model.hpp"
 #include "inkgen/ink_score.hpp"
 #include "inkgen/objective.hpp"
+#include "inkgen/optimize_options.hpp"
 #include "inkgen/parameterization.hpp"
 #include "inkgen/regularizers.hpp"
 #include "inkgen/update_rule.hpp"
 
 namespace inkgen {
-
-struct OptimizeOptions {
-  Direction direction = Direction::maximize;
-  Objective objective = Objective::logit;
-  int steps = 200;
-  ParamKind param = ParamKind::pixel;
-  double fourier_decay = 1.0;
-  FourierRange fourier_range =
-      FourierRange::sigmoid;  // noise starts; real crops: clamp_around_start
-  UpdateRuleOptions rule;
-  Regularizers regularizers;
-  bool clamp = true;       // keep pixel values inside the card's valid range after every step
-  std::uint64_t seed = 0;  // drives the jitter
-  int report_every = 10;   // read the scores back to the host every K steps (and at the end)
-  int save_every = 0;      // hand a snapshot of the volume to on_snapshot every K steps (0: never)
-  // Stop once every start has reached this ink probability (maximize: at least, minimize: at
-  // most), checked when the scores are read back. Past that point a run only inflates the logit
-  // and adds detail that says nothing more about what the model wants.
-  std::optional<double> stop_at;
-};
 
 // Throws Error(usage) naming the first option out of bounds (steps, lr, decay, regularizers).
 void check_options(const OptimizeOptions& options);

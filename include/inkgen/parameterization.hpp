@@ -4,23 +4,9 @@
 
 #include <string>
 
+#include "inkgen/optimize_options.hpp"
+
 namespace inkgen {
-
-// What the optimizer moves. `pixel`: the voxels themselves. `fourier`: the coefficients of a 3D
-// real FFT over (D, H, W), scaled by 1 / max(f, 1/N)^decay (f in cycles per voxel, N the longest
-// side), so that a step of the same size moves low frequencies most: the result is built from
-// broad shapes first instead of the voxel-level noise a model also responds to (as Lucid does
-// for 2D images).
-enum class ParamKind { pixel, fourier };
-ParamKind parse_param_kind(const std::string& text);
-const char* to_string(ParamKind kind);
-
-// How a Fourier volume is kept inside the card's valid range [lo, hi].
-enum class FourierRange {
-  sigmoid,             // x = lo + (hi - lo) * sigmoid(irfft(...)): for noise starts
-  clamp_around_start,  // x = clamp(start + irfft(...), lo, hi): for real crops, which start
-                       // unchanged
-};
 
 class Parameterization {
  public:

@@ -9,18 +9,6 @@
 
 namespace inkgen {
 
-// What keeps a result readable rather than high-frequency noise the model happens to like. All
-// off by default (README "Regularizers").
-struct Regularizers {
-  double l2 = 0.0;     // weight of the mean squared distance to the start, per sample
-  double tv = 0.0;     // weight of the mean absolute 3D finite difference (total variation)
-  int jitter = 0;      // shift the volume by up to this many voxels in x and y before each forward
-  int blur_every = 0;  // blur the volume every this many steps (0: never)
-  double blur_sigma = 0.5;              // in voxels, in D, H and W
-  Robustness robust = Robustness::off;  // random 3D transforms before each forward
-  double diversity = 0.0;  // weight of the similarity between the starts' changes (batch > 1)
-};
-
 // Per-sample penalties, shape (N,), differentiable.
 at::Tensor l2_to_start(const at::Tensor& x, const at::Tensor& start);
 at::Tensor total_variation_3d(const at::Tensor& x);

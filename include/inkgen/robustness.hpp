@@ -5,6 +5,8 @@
 #include <random>
 #include <string>
 
+#include "inkgen/optimize_options.hpp"
+
 namespace inkgen {
 
 // Transformation robustness in 3D: before each forward pass the volume is padded and shifted by
@@ -13,9 +15,7 @@ namespace inkgen {
 // grids, not on one exact voxel pattern. Light shifts copy voxels exactly: a scaling or rotation
 // resamples, which blurs, and a model that reads a film 1-2 layers thick or 4-voxel output cells
 // (the bundled one) then sees a different volume from the one the run writes.
-enum class Robustness { off, light, strong };
-Robustness parse_robustness(const std::string& text);
-const char* to_string(Robustness robustness);
+
 
 struct TransformRanges {
   int pad = 0;              // voxels of constant padding in x and y before transforming

@@ -16,9 +16,7 @@ nlohmann::json trace_json(const std::vector<InkScore>& trace);
 nlohmann::json model_json(const InkModel& model);
 // The fixed value scales of a run's pictures, stated so that they can be read back.
 nlohmann::json scale_json(const InkModel& model);
-// The optimization's options as run.json's "options" states them, for the single commands and
-// batch jobs alike.
-nlohmann::json optimize_options_json(const OptimizeOptions& opt);
+
 // UTC, ISO 8601, seconds.
 std::string utc_now();
 

@@ -20,10 +20,6 @@ struct StartVolume {
   nlohmann::json source;  // for run.json: {"kind": "noise", ...} or {"kind": "segment", ...}
 };
 
-struct NoiseSpec {
-  NoiseKind kind = NoiseKind::uniform;
-  std::optional<std::array<double, 2>> range;  // default: the card's valid range
-};
 
 // `count` noise starts; start i depends on (seed, i) alone, not on how many are drawn.
 std::vector<StartVolume> noise_starts(const ModelCard& card, int count, const NoiseSpec& noise,

@@ -14,6 +14,7 @@
 #include "inkgen/job_plan.hpp"
 #include "inkgen/jobs_file.hpp"
 #include "inkgen/manifest.hpp"
+#include "table_options.hpp"
 
 namespace inkgen::cli {
 
@@ -24,41 +25,9 @@ namespace fs = std::filesystem;
 struct BatchCommandOptions {
   std::string jobs;
   std::string out;
-  int batch = 1;
   std::string shard;
   bool status = false;
-  // Defaults for every job line, by the single commands' names.
-  ModelOptions model;
-  std::optional<std::string> mode;
-  std::optional<std::string> source;
-  std::vector<std::string> crops;
-  std::optional<int> stride;
-  std::optional<int> sample;
-  std::optional<std::uint64_t> sample_seed;
-  std::optional<int> count;
-  std::optional<std::string> name;
-  std::optional<int> z0;
-  std::optional<int> steps;
-  std::optional<double> lr;
-  std::optional<std::string> optimizer;
-  std::optional<double> decay;
-  std::optional<std::uint64_t> seed;
-  std::optional<std::string> noise;
-  std::optional<std::string> noise_range;
-  bool no_clamp = false;
-  std::optional<double> l2;
-  std::optional<double> tv;
-  std::optional<int> jitter;
-  std::optional<int> blur_every;
-  std::optional<double> blur_sigma;
-  std::optional<int> report_every;
-  std::optional<int> save_every;
-  std::optional<std::string> objective;
-  std::optional<std::string> param;
-  std::optional<double> fourier_decay;
-  std::optional<std::string> robust;
-  std::optional<double> diversity;
-  std::optional<double> stop_at;
+  TableValues defaults;  // defaults for every job line, by the single commands' names
 };
 
 void add_options(CLI::App& app, BatchCommandOptions& o) {
@@ -67,102 +36,11 @@ void add_options(CLI::App& app, BatchCommandOptions& o) {
       ->required();
   app.add_option("-o,--out", o.out, "Output folder of the whole batch (and its manifest)")
       ->required();
-  app.add_option("--batch", o.batch,
-                 "Jobs of one segment with the same model and options optimized together")
-      ->capture_default_str();
   app.add_option("--shard", o.shard, "i/n: run only the jobs whose index mod n is i");
   app.add_flag("--status", o.status,
                "Print the merged state of all manifests in --out and run nothing");
-  auto* defaults = "Defaults for every job (a job line's keys win)";
-  add_model_options(app, o.model, false);
-  app.add_option("--mode", o.mode, "maximize or minimize")->group(defaults);
-  app.add_option("--source,--from", o.source, "noise or segment")->group(defaults);
-  app.add_option("--crops", o.crops, "auto, or x1,y1,x2,y2 crops (repeat or list)")
-      ->group(defaults);
-  app.add_option("--stride", o.stride, "Grid step of crops auto (default: the crop size)")
-      ->group(defaults);
-  app.add_option("--sample", o.sample, "Crops auto: a random K of the tiles (0: all)")
-      ->group(defaults);
-  app.add_option("--sample-seed", o.sample_seed, "Seed of that sample")->group(defaults);
-  app.add_option("--count", o.count, "Noise jobs: starts per line")->group(defaults);
-  app.add_option("--name", o.name, "Suffix of every job's folder")->group(defaults);
-  app.add_option("--z0", o.z0, "First layer (default: the card's z0, else the centred window)")
-      ->group(defaults);
-  app.add_option("--steps", o.steps, "Optimization steps (default 200)")->group(defaults);
-  app.add_option("--lr", o.lr, "Learning rate (default: adam 0.01, sgd 1, seed 1e4)")
-      ->group(defaults);
-  app.add_option("--optimizer", o.optimizer, "adam, sgd or seed")->group(defaults);
-  app.add_option("--decay", o.decay, "Seed optimizer's decay (default 0.2)")->group(defaults);
-  app.add_option("--seed", o.seed, "Random seed (noise, jitter)")->group(defaults);
-  app.add_option("--noise", o.noise, "uniform, gaussian or smooth")->group(defaults);
-  app.add_option("--noise-range", o.noise_range, "lo,hi of the noise")->group(defaults);
-  app.add_flag("--no-clamp", o.no_clamp, "Do not keep values inside the valid range")
-      ->group(defaults);
-  app.add_option("--l2", o.l2, "Weight of an L2 pull towards the start")->group(defaults);
-  app.add_option("--tv", o.tv, "Weight of 3D total variation")->group(defaults);
-  app.add_option("--jitter", o.jitter, "Random x/y shift before each forward")->group(defaults);
-  app.add_option("--blur-every", o.blur_every, "Blur every K steps")->group(defaults);
-  app.add_option("--blur-sigma", o.blur_sigma, "Sigma of that blur")->group(defaults);
-  app.add_option("--report-every", o.report_every, "Read the scores back every K steps")
-      ->group(defaults);
-  app.add_option("--save-every", o.save_every, "Snapshot slices every K steps")->group(defaults);
-  app.add_option("--objective", o.objective, "logit or bce")->group(defaults);
-  app.add_option("--param", o.param, "pixel or fourier")->group(defaults);
-  app.add_option("--fourier-decay", o.fourier_decay, "Fourier coefficients' decay")
-      ->group(defaults);
-  app.add_option("--robust", o.robust, "off, light or strong random 3D transforms")
-      ->group(defaults);
-  app.add_option("--diversity", o.diversity, "Weight pushing the jobs of one device batch apart")
-      ->group(defaults);
-  app.add_option("--stop-at", o.stop_at, "Stop a job at this ink probability")->group(defaults);
-}
-
-std::optional<std::string> given(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  return s;
-}
-
-JobRequest defaults_from(const BatchCommandOptions& o) {
-  JobRequest d;
-  d.mode = o.mode;
-  d.source = o.source;
-  if (!o.crops.empty()) parse_crops_option(o.crops, d);
-  d.stride = o.stride;
-  d.sample = o.sample;
-  d.sample_seed = o.sample_seed;
-  d.count = o.count;
-  d.name = o.name;
-  d.model = given(o.model.model);
-  d.input_shape = given(o.model.input_shape);
-  d.scale = given(o.model.scale);
-  d.range = given(o.model.range);
-  d.output_kind = given(o.model.output_kind);
-  d.z0 = o.z0;
-  d.steps = o.steps;
-  d.lr = o.lr;
-  d.optimizer = o.optimizer;
-  d.decay = o.decay;
-  d.seed = o.seed;
-  d.noise = o.noise;
-  d.noise_range = o.noise_range;
-  if (o.no_clamp) d.clamp = false;
-  d.l2 = o.l2;
-  d.tv = o.tv;
-  d.jitter = o.jitter;
-  d.blur_every = o.blur_every;
-  d.blur_sigma = o.blur_sigma;
-  d.report_every = o.report_every;
-  d.save_every = o.save_every;
-  d.objective = o.objective;
-  d.param = o.param;
-  d.fourier_decay = o.fourier_decay;
-  d.robust = o.robust;
-  d.diversity = o.diversity;
-  d.stop_at = o.stop_at;
-  // Whatever add_model_options offers for loading; its defaults are the built-in ones.
-  d.precision = given(o.model.precision);
-  if (o.model.no_freeze) d.freeze = false;
-  return d;
+  add_table_options(app, in_batch, o.defaults, {},
+                    "Defaults for every job (a job line's keys win)");
 }
 
 int print_status(const JobPlan& plan, const fs::path& out, const std::optional<Shard>& shard,
@@ -222,9 +100,9 @@ int print_status(const JobPlan& plan, const fs::path& out, const std::optional<S
 int run_command(const BatchCommandOptions& o, const Context& context) {
   std::optional<Shard> shard;
   if (!o.shard.empty()) shard = parse_shard(o.shard);
-  if (o.batch < 1)
-    throw Error(ErrorKind::usage, "--batch must be at least 1, got " + std::to_string(o.batch));
-  const JobRequest defaults = defaults_from(o);
+  const JobRequest defaults = table_request(o.defaults);
+  // The device batch is the batch's own, not a job's: checked and read by the table's rule.
+  const int device_batch = resolve_settings(defaults).batch;
   const auto requests = read_jobs_file(o.jobs);
   ModelCache models(resolve_device(context.global.device));
   const fs::path jobs_path = fs::absolute(o.jobs);
@@ -256,7 +134,8 @@ int run_command(const BatchCommandOptions& o, const Context& context) {
   };
   BatchSummary summary;
   try {
-    summary = run_batch(plan.jobs, models, {out, o.batch, shard, jobs_path.string()}, callbacks);
+    summary =
+        run_batch(plan.jobs, models, {out, device_batch, shard, jobs_path.string()}, callbacks);
   } catch (...) {
     progress.finish();
     throw;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "inkgen/ink_model.hpp"
+#include "table_options.hpp"
 
 namespace inkgen::cli {
 
@@ -25,29 +26,21 @@ struct Context {
   const std::atomic<bool>& stop_requested;
 };
 
-// --model and the card overrides for models without a card.
+// --model and the card overrides, as the option table declares them.
 struct ModelOptions {
-  std::string model;
-  std::string input_shape;
-  std::string scale;
-  std::string range;
-  std::string output_kind;
-  std::string precision = "fp32";
-  bool no_freeze = false;
-
-  // `fallback` is used when --model is not given; empty means --model is required.
-  std::string path_or(const std::string& fallback) const;
-  LoadOptions load_options(const GlobalOptions& global) const;
+  TableValues values;
 };
 
 void add_global_options(CLI::App& app, GlobalOptions& options);
-void add_model_options(CLI::App& command, ModelOptions& options, bool model_required);
+void add_model_options(CLI::App& command, ModelOptions& options);
 // Applies --quiet/--verbose to the logger and --threads to LibTorch.
 void apply_global_options(const GlobalOptions& options);
 
-// Loads the model named by the options, logging what was loaded.
+// Loads the model the settings name (`fallback` when they name none), logging what was loaded.
+InkModel load_model(const JobSettings& settings, const GlobalOptions& global,
+                    const std::string& fallback);
 InkModel load_model(const ModelOptions& options, const GlobalOptions& global,
-                    const std::string& fallback = "");
+                    const std::string& fallback);
 
 // Prints one JSON object on stdout (the --json answer of a command).
 void print_json(const nlohmann::json& value);

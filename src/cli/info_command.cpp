@@ -44,7 +44,7 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
 Command add_info_command(CLI::App& parent, const Context& context) {
   auto options = std::make_shared<ModelOptions>();
   CLI::App* app = parent.add_subcommand("info", "Show a model's card, size and output shape");
-  add_model_options(*app, *options, false);
+  add_model_options(*app, *options);
   return {app, [options, &context]() {
             const InkModel model =
                 load_model(*options, context.global, bundled_model_path().string());

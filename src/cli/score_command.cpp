@@ -26,7 +26,7 @@ struct ScoreOptions {
 Command add_score_command(CLI::App& parent, const Context& context) {
   auto options = std::make_shared<ScoreOptions>();
   CLI::App* app = parent.add_subcommand("score", "Ink score of a real segment crop");
-  add_model_options(*app, options->model, false);
+  add_model_options(*app, options->model);
   app->add_option("-s,--segment", options->segment, "Segment directory (layers/00.tif ...)")
       ->required();
   app->add_option("-c,--crop", options->crop, "x1,y1,x2,y2 (x = column, end exclusive)")

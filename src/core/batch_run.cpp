@@ -170,7 +170,9 @@ class Runner {
                            {"shard", options_.shard ? options_.shard->text() : "0/1"}};
     if (job.source == JobSource::segment) {
       line["segment"] = job.segment.string();
-      line["crop"] = job.options.value("crop", "");
+      // The manifest names one crop per job ("auto" for a segment that could not be tiled).
+      const auto& crops = job.options.value("crops", nlohmann::json());
+      line["crop"] = crops.is_array() && crops.size() == 1 ? crops[0] : nlohmann::json("auto");
     } else {
       line["noise_index"] = job.noise_index;
     }

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "inkgen/error.hpp"
+#include "inkgen/option_table.hpp"
 
 namespace inkgen {
 
@@ -42,216 +43,6 @@ std::string describe(const json& v) {
   return text;
 }
 
-std::string as_string(const json& v, const std::string& key, const LineError& fail) {
-  if (v.is_string()) return v.get<std::string>();
-  fail("\"" + key + "\" must be a string, got " + describe(v));
-}
-
-// A list like "1,30,64,64" or "0.2,0.6" may be written as a JSON array of numbers too.
-std::string as_list_text(const json& v, const std::string& key, const LineError& fail) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_array() && !v.empty() &&
-      std::all_of(v.begin(), v.end(), [](const json& x) { return x.is_number(); })) {
-    std::string text;
-    for (const auto& x : v)
-      text += (text.empty() ? "" : ",") + x.dump();
-    return text;
-  }
-  fail("\"" + key + "\" must be a string like \"0.2,0.6\" or a list of numbers, got " +
-       describe(v));
-}
-
-double as_double(const json& v, const std::string& key, const LineError& fail) {
-  if (v.is_number()) return v.get<double>();
-  if (v.is_string()) {
-    // Strings allow what JSON numbers cannot spell ("nan", "inf"); validation rejects those.
-    const std::string text = v.get<std::string>();
-    char* end = nullptr;
-    errno = 0;
-    const double d = std::strtod(text.c_str(), &end);
-    if (!text.empty() && end == text.c_str() + text.size() && errno != ERANGE) return d;
-  }
-  fail("\"" + key + "\" must be a number, got " + describe(v));
-}
-
-long long as_integer(const json& v, const std::string& key, long long lo, long long hi,
-                     const LineError& fail) {
-  long double value = 0;
-  bool ok = false;
-  if (v.is_number_integer()) {
-    if (v.is_number_unsigned()) {
-      const auto u = v.get<std::uint64_t>();
-      value = static_cast<long double>(u);
-    } else {
-      value = static_cast<long double>(v.get<std::int64_t>());
-    }
-    ok = true;
-  } else if (v.is_number_float()) {
-    const double d = v.get<double>();
-    ok = std::isfinite(d) && std::floor(d) == d;
-    value = d;
-  } else if (v.is_string()) {
-    const std::string text = v.get<std::string>();
-    char* end = nullptr;
-    errno = 0;
-    const long long n = std::strtoll(text.c_str(), &end, 10);
-    ok = !text.empty() && end == text.c_str() + text.size() && errno != ERANGE;
-    value = static_cast<long double>(n);
-  }
-  if (!ok) fail("\"" + key + "\" must be a whole number, got " + describe(v));
-  if (value < static_cast<long double>(lo) || value > static_cast<long double>(hi)) {
-    fail("\"" + key + "\" is " + describe(v) + ", out of range " + std::to_string(lo) + ".." +
-         std::to_string(hi));
-  }
-  return static_cast<long long>(value);
-}
-
-int as_int(const json& v, const std::string& key, const LineError& fail) {
-  return static_cast<int>(
-      as_integer(v, key, std::numeric_limits<int>::min(), std::numeric_limits<int>::max(), fail));
-}
-
-std::uint64_t as_seed(const json& v, const std::string& key, const LineError& fail) {
-  if (v.is_number_unsigned()) return v.get<std::uint64_t>();
-  return static_cast<std::uint64_t>(
-      as_integer(v, key, 0, std::numeric_limits<long long>::max(), fail));
-}
-
-bool as_bool(const json& v, const std::string& key, const LineError& fail) {
-  if (v.is_boolean()) return v.get<bool>();
-  if (v.is_string() && (v == "true" || v == "false")) return v == "true";
-  fail("\"" + key + "\" must be true or false, got " + describe(v));
-}
-
-Crop as_crop(const json& v, const LineError& fail) {
-  std::string text;
-  if (v.is_string()) {
-    text = v.get<std::string>();
-  } else if (v.is_array() && v.size() == 4 &&
-             std::all_of(v.begin(), v.end(), [](const json& x) { return x.is_number_integer(); })) {
-    for (const auto& x : v)
-      text += (text.empty() ? "" : ",") + x.dump();
-  } else {
-    fail("crop " + describe(v) +
-         " is neither \"x1,y1,x2,y2\" nor [x1,y1,x2,y2]; write four integers");
-  }
-  try {
-    return parse_crop(text);
-  } catch (const Error& e) {
-    fail(std::string("crops: ") + e.what());
-  }
-}
-
-void read_crops(const json& v, JobRequest& r, const LineError& fail) {
-  if (v.is_string() && v == "auto") {
-    r.crops_kind = CropsKind::tiled;
-    return;
-  }
-  r.crops_kind = CropsKind::listed;
-  if (v.is_array() && !v.empty() && std::all_of(v.begin(), v.end(), [](const json& x) {
-        return x.is_string() || x.is_array();
-      })) {
-    for (const auto& c : v)
-      r.crops.push_back(as_crop(c, fail));
-  } else if (v.is_string()) {
-    r.crops.push_back(as_crop(v, fail));
-  } else {
-    fail(
-        "\"crops\" must be \"auto\" or a non-empty list of \"x1,y1,x2,y2\" or [x1,y1,x2,y2], got " +
-        describe(v));
-  }
-}
-
-using Setter = std::function<void(const json&, JobRequest&, const LineError&)>;
-
-const std::map<std::string, Setter>& setters() {
-  static const std::map<std::string, Setter> table = [] {
-    std::map<std::string, Setter> t;
-    const auto text = [&t](const std::string& key, std::optional<std::string> JobRequest::*field) {
-      t[key] = [key, field](const json& v, JobRequest& r, const LineError& f) {
-        r.*field = as_string(v, key, f);
-      };
-    };
-    const auto list = [&t](const std::string& key, std::optional<std::string> JobRequest::*field) {
-      t[key] = [key, field](const json& v, JobRequest& r, const LineError& f) {
-        r.*field = as_list_text(v, key, f);
-      };
-    };
-    const auto integer = [&t](const std::string& key, std::optional<int> JobRequest::*field) {
-      t[key] = [key, field](const json& v, JobRequest& r, const LineError& f) {
-        r.*field = as_int(v, key, f);
-      };
-    };
-    const auto real = [&t](const std::string& key, std::optional<double> JobRequest::*field) {
-      t[key] = [key, field](const json& v, JobRequest& r, const LineError& f) {
-        r.*field = as_double(v, key, f);
-      };
-    };
-    const auto seed = [&t](const std::string& key,
-                           std::optional<std::uint64_t> JobRequest::*field) {
-      t[key] = [key, field](const json& v, JobRequest& r, const LineError& f) {
-        r.*field = as_seed(v, key, f);
-      };
-    };
-    text("mode", &JobRequest::mode);
-    text("source", &JobRequest::source);
-    text("segment", &JobRequest::segment);
-    t["crops"] = [](const json& v, JobRequest& r, const LineError& f) { read_crops(v, r, f); };
-    integer("stride", &JobRequest::stride);
-    integer("sample", &JobRequest::sample);
-    seed("sample-seed", &JobRequest::sample_seed);
-    integer("count", &JobRequest::count);
-    text("name", &JobRequest::name);
-    text("model", &JobRequest::model);
-    list("input-shape", &JobRequest::input_shape);
-    text("scale", &JobRequest::scale);
-    list("range", &JobRequest::range);
-    text("output-kind", &JobRequest::output_kind);
-    integer("z0", &JobRequest::z0);
-    integer("steps", &JobRequest::steps);
-    real("lr", &JobRequest::lr);
-    text("optimizer", &JobRequest::optimizer);
-    real("decay", &JobRequest::decay);
-    seed("seed", &JobRequest::seed);
-    text("noise", &JobRequest::noise);
-    list("noise-range", &JobRequest::noise_range);
-    t["clamp"] = [](const json& v, JobRequest& r, const LineError& f) {
-      r.clamp = as_bool(v, "clamp", f);
-    };
-    t["no-clamp"] = [](const json& v, JobRequest& r, const LineError& f) {
-      r.clamp = !as_bool(v, "no-clamp", f);
-    };
-    real("l2", &JobRequest::l2);
-    real("tv", &JobRequest::tv);
-    integer("jitter", &JobRequest::jitter);
-    integer("blur-every", &JobRequest::blur_every);
-    real("blur-sigma", &JobRequest::blur_sigma);
-    integer("report-every", &JobRequest::report_every);
-    integer("save-every", &JobRequest::save_every);
-    text("objective", &JobRequest::objective);
-    text("param", &JobRequest::param);
-    real("fourier-decay", &JobRequest::fourier_decay);
-    text("robust", &JobRequest::robust);
-    real("diversity", &JobRequest::diversity);
-    real("stop-at", &JobRequest::stop_at);
-    text("precision", &JobRequest::precision);
-    t["no-freeze"] = [](const json& v, JobRequest& r, const LineError& f) {
-      r.freeze = !as_bool(v, "no-freeze", f);
-    };
-    return t;
-  }();
-  return table;
-}
-
-// Other spellings of a key: the single commands' --from and --crop, and --no-clamp's opposite.
-std::string canonical_key(std::string key) {
-  std::replace(key.begin(), key.end(), '_', '-');
-  if (key == "from") return "source";
-  if (key == "crop") return "crops";
-  if (key == "no-clamp") return "clamp";
-  return key;
-}
-
 JobRequest parse_json_line(const std::string& text, int line, const std::string& origin) {
   const LineError fail{origin, line};
   std::vector<std::string> keys;  // the top-level keys in order, repeats included
@@ -278,39 +69,31 @@ JobRequest parse_json_line(const std::string& text, int line, const std::string&
     fail("holds " + describe(j) + ", not a JSON object; write one object per line");
   std::set<std::string> seen;
   for (const auto& key : keys) {
-    const std::string canonical = canonical_key(key);
-    if (!setters().count(canonical)) {
-      fail("unknown key \"" + key +
+    const OptionSpec* option = find_option(key);
+    if (option == nullptr || !(option->scopes & in_jobs)) {
+      fail("unknown key \"" + key.substr(0, 40) + (key.size() > 40 ? "..." : "") +
            "\"; remove it or fix its name (keys are the single commands' option names, see "
-           "README, Batches)");
+           "configs/README.md)");
     }
-    if (!seen.insert(canonical).second) {
+    if (!seen.insert(option->key).second) {
       fail("key \"" + key + "\" is given twice (or with another spelling); keep one");
     }
   }
   JobRequest r;
   r.line = line;
+  const OptionFailure failure = [&fail](const std::string& problem) { fail(problem); };
   for (const auto& [key, value] : j.items()) {
     if (value.is_null()) continue;
-    const std::string canonical = canonical_key(key);
-    // "no-clamp" shares the canonical name "clamp" only to catch repeats; it keeps its meaning.
-    const std::string setter = key == "no-clamp" || key == "no_clamp" ? "no-clamp" : canonical;
-    setters().at(setter)(value, r, fail);
+    const OptionSpec& option = *find_option(key);
+    json checked = check_option_value(option, value, "\"" + key + "\"", failure);
+    // "no-clamp": true is "clamp": false.
+    if (option.negated_flag && key.rfind("no", 0) == 0) checked = !checked.get<bool>();
+    r.values[option.key] = std::move(checked);
   }
   return r;
 }
 
 }  // namespace
-
-const std::vector<std::string>& job_keys() {
-  static const std::vector<std::string> keys = [] {
-    std::vector<std::string> k;
-    for (const auto& [key, setter] : setters())
-      k.push_back(key);
-    return k;
-  }();
-  return keys;
-}
 
 std::vector<JobRequest> parse_jobs_text(const std::string& text, const std::string& origin) {
   std::vector<JobRequest> jobs;
@@ -334,7 +117,7 @@ std::vector<JobRequest> parse_jobs_text(const std::string& text, const std::stri
         LineError{origin, line}("holds a NUL byte; write one segment directory per line");
       JobRequest r;
       r.line = line;
-      r.segment = content;
+      r.values["segment"] = content;
       jobs.push_back(std::move(r));
     }
   }
@@ -360,16 +143,11 @@ std::vector<JobRequest> read_jobs_file(const std::string& path) {
 }
 
 void parse_crops_option(const std::vector<std::string>& values, JobRequest& request) {
-  if (values.size() == 1 && values.front() == "auto") {
-    request.crops_kind = CropsKind::tiled;
-    return;
-  }
-  request.crops_kind = CropsKind::listed;
-  for (const auto& v : values) {
-    if (v == "auto")
-      throw Error(ErrorKind::usage, "--crops auto cannot be mixed with listed crops; give one");
-    request.crops.push_back(parse_crop(v));
-  }
+  const OptionFailure usage = [](const std::string& problem) {
+    throw Error(ErrorKind::usage, problem);
+  };
+  request.values["crops"] =
+      check_option_value(*find_option("crops"), json(values), "--crops", usage);
 }
 
 }  // namespace inkgen

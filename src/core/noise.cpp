@@ -9,25 +9,6 @@
 
 namespace inkgen {
 
-NoiseKind parse_noise_kind(const std::string& text) {
-  if (text == "uniform") return NoiseKind::uniform;
-  if (text == "gaussian") return NoiseKind::gaussian;
-  if (text == "smooth") return NoiseKind::smooth;
-  throw Error(ErrorKind::usage,
-              "--noise '" + text + "' is unknown; use uniform, gaussian or smooth");
-}
-
-const char* to_string(NoiseKind kind) {
-  switch (kind) {
-    case NoiseKind::uniform:
-      return "uniform";
-    case NoiseKind::gaussian:
-      return "gaussian";
-    case NoiseKind::smooth:
-      return "smooth";
-  }
-  return "uniform";
-}
 
 at::Tensor make_noise(NoiseKind kind, const std::vector<std::int64_t>& shape, double lo, double hi,
                       std::uint64_t seed) {

@@ -6,20 +6,6 @@
 
 namespace inkgen {
 
-const char* to_string(Direction direction) {
-  return direction == Direction::maximize ? "maximize" : "minimize";
-}
-
-Objective parse_objective(const std::string& text) {
-  if (text == "logit") return Objective::logit;
-  if (text == "bce") return Objective::bce;
-  throw Error(ErrorKind::usage, "--objective '" + text + "' is unknown; use logit or bce");
-}
-
-const char* to_string(Objective objective) {
-  return objective == Objective::logit ? "logit" : "bce";
-}
-
 at::Tensor sample_loss(const at::Tensor& cell_logits, Objective objective, Direction direction) {
   const bool up = direction == Direction::maximize;
   if (objective == Objective::logit) {

@@ -22,16 +22,6 @@ at::Tensor frequency_magnitude(int64_t d, int64_t h, int64_t w, const at::Tensor
 
 }  // namespace
 
-ParamKind parse_param_kind(const std::string& text) {
-  if (text == "pixel") return ParamKind::pixel;
-  if (text == "fourier") return ParamKind::fourier;
-  throw Error(ErrorKind::usage, "--param '" + text + "' is unknown; use pixel or fourier");
-}
-
-const char* to_string(ParamKind kind) {
-  return kind == ParamKind::pixel ? "pixel" : "fourier";
-}
-
 Parameterization::Parameterization(ParamKind kind, const at::Tensor& start, double lo, double hi,
                                    FourierRange range, double decay)
     : kind_(kind), range_(range), lo_(lo), hi_(hi), start_(start) {

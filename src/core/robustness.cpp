@@ -9,24 +9,6 @@
 
 namespace inkgen {
 
-Robustness parse_robustness(const std::string& text) {
-  if (text == "off") return Robustness::off;
-  if (text == "light") return Robustness::light;
-  if (text == "strong") return Robustness::strong;
-  throw Error(ErrorKind::usage, "--robust '" + text + "' is unknown; use off, light or strong");
-}
-
-const char* to_string(Robustness robustness) {
-  switch (robustness) {
-    case Robustness::off:
-      return "off";
-    case Robustness::light:
-      return "light";
-    case Robustness::strong:
-      return "strong";
-  }
-  return "off";
-}
 
 TransformRanges transform_ranges(Robustness robustness) {
   switch (robustness) {

@@ -44,29 +44,6 @@ nlohmann::json scale_json(const InkModel& model) {
        "volume/layers/NN.tif: the result as 16-bit raw values, by the inverse of the rule"}};
 }
 
-nlohmann::json optimize_options_json(const OptimizeOptions& opt) {
-  const Regularizers& reg = opt.regularizers;
-  return {{"steps", opt.steps},
-          {"lr", opt.rule.lr},
-          {"optimizer", to_string(opt.rule.kind)},
-          {"decay", opt.rule.decay},
-          {"seed", opt.seed},
-          {"save_every", opt.save_every},
-          {"report_every", opt.report_every},
-          {"clamp", opt.clamp},
-          {"l2", reg.l2},
-          {"tv", reg.tv},
-          {"jitter", reg.jitter},
-          {"blur_every", reg.blur_every},
-          {"blur_sigma", reg.blur_sigma},
-          {"objective", to_string(opt.objective)},
-          {"param", to_string(opt.param)},
-          {"fourier_decay", opt.fourier_decay},
-          {"robust", to_string(reg.robust)},
-          {"diversity", reg.diversity},
-          {"stop_at", opt.stop_at ? nlohmann::json(*opt.stop_at) : nlohmann::json(nullptr)}};
-}
-
 std::string utc_now() {
   const std::time_t now = std::time(nullptr);
   std::tm tm{};

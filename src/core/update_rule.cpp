@@ -8,36 +8,6 @@
 
 namespace inkgen {
 
-OptimizerKind parse_optimizer_kind(const std::string& text) {
-  if (text == "adam") return OptimizerKind::adam;
-  if (text == "sgd") return OptimizerKind::sgd;
-  if (text == "seed") return OptimizerKind::seed;
-  throw Error(ErrorKind::usage, "--optimizer '" + text + "' is unknown; use adam, sgd or seed");
-}
-
-const char* to_string(OptimizerKind kind) {
-  switch (kind) {
-    case OptimizerKind::adam:
-      return "adam";
-    case OptimizerKind::sgd:
-      return "sgd";
-    case OptimizerKind::seed:
-      return "seed";
-  }
-  return "adam";
-}
-
-double default_learning_rate(OptimizerKind kind) {
-  switch (kind) {
-    case OptimizerKind::adam:
-      return 0.01;  // a hundredth of a 0..1 input range per step at most
-    case OptimizerKind::sgd:
-      return 1.0;
-    case OptimizerKind::seed:
-      return 1e4;  // the research script's value, for its mean-over-batch loss
-  }
-  return 0.01;
-}
 
 void UpdateRule::apply(at::Tensor& x, const at::Tensor& grad) {
   at::NoGradGuard no_grad;

@@ -27,8 +27,8 @@ class BatchRun : public ::testing::Test {
   }
   std::vector<BatchJob> plan(const std::string& text) {
     JobRequest defaults;
-    defaults.model = test_model("tiny-map.pt").string();
-    defaults.steps = 4;
+    defaults.values["model"] = test_model("tiny-map.pt").string();
+    defaults.values["steps"] = 4;
     return plan_jobs(parse_jobs_text(text, "jobs.jsonl"), defaults, {"jobs.jsonl", tmp_.path()},
                      models_)
         .jobs;
@@ -197,8 +197,8 @@ TEST_F(BatchRun, AJobWhoseOutputTurnsNanFailsAloneAndTheBatchGoesOn) {
         v.voxels[(static_cast<std::size_t>(z) * 12 + y) * 24 + x] = 5000;
   test::make_segment(tmp_ / "halves", v);
   JobRequest d;
-  d.model = test_model("tiny-nan.pt").string();
-  d.steps = 3;
+  d.values["model"] = test_model("tiny-nan.pt").string();
+  d.values["steps"] = 3;
   const auto jobs =
       plan_jobs(
           parse_jobs_text(

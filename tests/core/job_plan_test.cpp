@@ -20,7 +20,7 @@ class BatchJobPlan : public ::testing::Test {
     test::make_segment(tmp_ / "segB", test::random_volume(8, 40, 36, 2, 10000, 40000));
   }
   JobPlan plan(const std::string& text, JobRequest defaults = {}) {
-    defaults.model = defaults.model.value_or(test_model("tiny-map.pt").string());
+    defaults.values.emplace("model", test_model("tiny-map.pt").string());
     return plan_jobs(parse_jobs_text(text, "jobs.jsonl"), defaults, {"jobs.jsonl", tmp_.path()},
                      models_);
   }
@@ -82,9 +82,9 @@ TEST_F(BatchJobPlan, JobsComeInLineThenCropOrderWithTheirFolders) {
 
 TEST_F(BatchJobPlan, LinesOverrideTheCommandLineWhichOverridesTheDefaults) {
   JobRequest d;
-  d.mode = "minimize";
-  d.steps = 7;
-  d.lr = 0.5;
+  d.values["mode"] = "minimize";
+  d.values["steps"] = 7;
+  d.values["lr"] = 0.5;
   parse_crops_option({"0,0,16,16"}, d);
   const auto p = plan("segA\nsegB\n", d);
   ASSERT_EQ(p.jobs.size(), 2u);
@@ -184,7 +184,7 @@ TEST_F(BatchJobPlan, BadValuesAreRefusedNamingTheLineAndOption) {
 
 TEST_F(BatchJobPlan, ABadCommandLineDefaultIsAUsageError) {
   JobRequest d;
-  d.steps = 0;
+  d.values["steps"] = 0;
   const std::string e = error_of(R"({"mode": "maximize", "source": "noise"})", ErrorKind::usage, d);
   EXPECT_NE(e.find("--steps"), std::string::npos) << e;
   EXPECT_EQ(e.find("line"), std::string::npos) << e;

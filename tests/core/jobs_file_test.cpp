@@ -37,42 +37,41 @@ TEST(BatchJobsFile, ReadsJsonLinesWithEveryKindOfValue) {
   ASSERT_EQ(jobs.size(), 3u);
   const auto& a = jobs[0];
   EXPECT_EQ(a.line, 3);
-  EXPECT_EQ(*a.mode, "maximize");
-  EXPECT_EQ(*a.segment, "s1");
-  EXPECT_EQ(a.crops_kind, CropsKind::listed);
-  ASSERT_EQ(a.crops.size(), 2u);
-  EXPECT_EQ(a.crops[1], (Crop{16, 0, 32, 16}));
-  EXPECT_EQ(*a.steps, 5);
-  EXPECT_DOUBLE_EQ(*a.lr, 0.5);
-  EXPECT_EQ(*a.seed, 7u);
-  EXPECT_FALSE(*a.clamp);
-  EXPECT_EQ(*a.noise_range, "0.2,0.6");
-  EXPECT_EQ(*a.input_shape, "1,6,16,16");
-  EXPECT_FALSE(a.source.has_value());
+  EXPECT_EQ(a.values.at("mode"), "maximize");
+  EXPECT_EQ(a.values.at("segment"), "s1");
+  ASSERT_EQ(a.values.at("crops").size(), 2u);
+  EXPECT_EQ(parse_crop(a.values.at("crops")[1]), (Crop{16, 0, 32, 16}));
+  EXPECT_EQ(a.get<int>("steps"), 5);
+  EXPECT_DOUBLE_EQ(*a.get<double>("lr"), 0.5);
+  EXPECT_EQ(a.get<std::uint64_t>("seed"), 7u);
+  EXPECT_FALSE(*a.get<bool>("clamp"));
+  EXPECT_EQ(a.get<std::string>("noise-range"), "0.2,0.6");
+  EXPECT_EQ(a.get<std::string>("input-shape"), "1,6,16,16");
+  EXPECT_FALSE(a.has("source"));
   const auto& b = jobs[1];
   EXPECT_EQ(b.line, 4);
-  EXPECT_EQ(b.crops_kind, CropsKind::tiled);
-  EXPECT_EQ(*b.stride, 8);
-  EXPECT_EQ(*b.sample, 3);
-  EXPECT_EQ(*b.sample_seed, 9u);
-  EXPECT_EQ(*b.name, "a");
-  EXPECT_TRUE(*b.clamp);
+  EXPECT_EQ(b.values.at("crops"), "auto");
+  EXPECT_EQ(b.get<int>("stride"), 8);
+  EXPECT_EQ(b.get<int>("sample"), 3);
+  EXPECT_EQ(b.get<std::uint64_t>("sample-seed"), 9u);
+  EXPECT_EQ(b.get<std::string>("name"), "a");
+  EXPECT_TRUE(*b.get<bool>("clamp"));
   const auto& c = jobs[2];
-  EXPECT_EQ(*c.source, "noise");
-  EXPECT_EQ(*c.count, 2);
-  EXPECT_EQ(*c.steps, 10);
-  EXPECT_EQ(*c.blur_every, 2);
-  EXPECT_DOUBLE_EQ(*c.blur_sigma, 0.7);
+  EXPECT_EQ(c.get<std::string>("source"), "noise");
+  EXPECT_EQ(c.get<int>("count"), 2);
+  EXPECT_EQ(c.get<int>("steps"), 10);
+  EXPECT_EQ(c.get<int>("blur-every"), 2);
+  EXPECT_DOUBLE_EQ(*c.get<double>("blur-sigma"), 0.7);
 }
 
 TEST(BatchJobsFile, ReadsAPlainListOfSegmentDirectories) {
   const auto jobs =
       parse_jobs_text("# segments\n/data/20230509182749\n\n  relative/seg 2  \n", "list.txt");
   ASSERT_EQ(jobs.size(), 2u);
-  EXPECT_EQ(*jobs[0].segment, "/data/20230509182749");
+  EXPECT_EQ(jobs[0].get<std::string>("segment"), "/data/20230509182749");
   EXPECT_EQ(jobs[0].line, 2);
-  EXPECT_EQ(*jobs[1].segment, "relative/seg 2");
-  EXPECT_FALSE(jobs[1].mode.has_value());
+  EXPECT_EQ(jobs[1].get<std::string>("segment"), "relative/seg 2");
+  EXPECT_FALSE(jobs[1].has("mode"));
   EXPECT_NE(jobs_error_of("/data/a\n{\"mode\": \"maximize\"}\n").find("line 2"), std::string::npos);
   EXPECT_NE(jobs_error_of("/data/a\n[1]\n").find("looks like a JSON job"), std::string::npos);
 }
@@ -131,8 +130,8 @@ TEST(BatchJobsFile, NumbersJsonCannotSpellAreAcceptedAsStringsForValidationToRef
                                     "\n"
                                     R"({"lr": "inf"})",
                                     "j");
-  EXPECT_TRUE(std::isnan(*jobs[0].lr));
-  EXPECT_TRUE(std::isinf(*jobs[1].lr));
+  EXPECT_TRUE(std::isnan(*jobs[0].get<double>("lr")));
+  EXPECT_TRUE(std::isinf(*jobs[1].get<double>("lr")));
   // A JSON number beyond double's range is malformed JSON.
   const std::string e = jobs_error_of(R"({"lr": 1e999})");
   EXPECT_NE(e.find("line 1: not a valid JSON object (number overflow"), std::string::npos) << e;
@@ -141,10 +140,10 @@ TEST(BatchJobsFile, NumbersJsonCannotSpellAreAcceptedAsStringsForValidationToRef
 TEST(BatchJobsFile, CropsOptionOfTheCommandLine) {
   JobRequest r;
   parse_crops_option({"auto"}, r);
-  EXPECT_EQ(r.crops_kind, CropsKind::tiled);
+  EXPECT_EQ(r.values.at("crops"), "auto");
   JobRequest l;
   parse_crops_option({"0,0,8,8", "8,0,16,8"}, l);
-  EXPECT_EQ(l.crops.size(), 2u);
+  EXPECT_EQ(l.values.at("crops").size(), 2u);
   JobRequest bad;
   EXPECT_THROW(parse_crops_option({"auto", "0,0,8,8"}, bad), Error);
 }

@@ -17,9 +17,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto jobs = inkgen::parse_jobs_text(text, "fuzz.jsonl");
     for (const auto& job : jobs) {
       if (job.line < 1) __builtin_trap();  // every job names the line it came from
-      for (const auto& crop : job.crops)
+      const auto crops = job.values.find("crops");
+      if (crops == job.values.end() || !crops->second.is_array()) continue;
+      for (const auto& text : crops->second) {
+        const inkgen::Crop crop = inkgen::parse_crop(text.get<std::string>());
         if (crop.x2 <= crop.x1 || crop.y2 <= crop.y1 || crop.x1 < 0 || crop.y1 < 0)
           __builtin_trap();  // parse_crop's guarantees hold for every listed crop
+      }
     }
   } catch (const inkgen::Error&) {
   }

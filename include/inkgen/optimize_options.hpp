@@ -1,0 +1,157 @@
+#pragma once
+
+// What an optimization run is asked to do, as plain values: no LibTorch here, so that the option
+// table, the JOBS parser and the fuzz/ASan builds can use these types. The numbers below are the
+// defaults of every command, JOBS key and run.json (the option table reads them from here).
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "inkgen/enum_names.hpp"
+
+namespace inkgen {
+
+enum class Direction { maximize, minimize };
+inline constexpr EnumNames<Direction, 2> direction_names{
+    {{Direction::maximize, "maximize"}, {Direction::minimize, "minimize"}}};
+inline const char* to_string(Direction d) {
+  return enum_name(direction_names, d);
+}
+
+// What a step moves, read off the model's output cells (one cell for a model with one output per
+// sample, 16x16 for the Grand Prize I3D):
+//  - logit: the mean ink logit over the cells. On a map model the cells already sure of ink can
+//    keep growing without bound, so the mean can climb while whole columns of cells stay at no
+//    ink.
+//  - bce: the mean binary cross-entropy of every cell against the label the run wants (ink when
+//    maximizing, no ink when minimizing). A cell that already agrees has a vanishing gradient, so
+//    the step goes to the cells that still disagree, and the mean probability, which is what
+//    inkgen reports, is what rises.
+enum class Objective { logit, bce };
+inline constexpr EnumNames<Objective, 2> objective_names{
+    {{Objective::logit, "logit"}, {Objective::bce, "bce"}}};
+inline Objective parse_objective(const std::string& text) {
+  return parse_enum(objective_names, text, "--objective");
+}
+inline const char* to_string(Objective o) {
+  return enum_name(objective_names, o);
+}
+
+// What the optimizer moves (see parameterization.hpp).
+enum class ParamKind { pixel, fourier };
+inline constexpr EnumNames<ParamKind, 2> param_kind_names{
+    {{ParamKind::pixel, "pixel"}, {ParamKind::fourier, "fourier"}}};
+inline ParamKind parse_param_kind(const std::string& text) {
+  return parse_enum(param_kind_names, text, "--param");
+}
+inline const char* to_string(ParamKind k) {
+  return enum_name(param_kind_names, k);
+}
+
+// How a Fourier volume is kept inside the card's valid range [lo, hi].
+enum class FourierRange {
+  sigmoid,             // x = lo + (hi - lo) * sigmoid(irfft(...)): for noise starts
+  clamp_around_start,  // x = clamp(start + irfft(...), lo, hi): for real crops, which start
+                       // unchanged
+};
+
+enum class OptimizerKind {
+  adam,  // Adam with bias correction; the default
+  sgd,   // plain gradient steps
+  seed,  // the original research script: x <- (x - lr * grad) * (1 - decay), loss averaged over the
+         // batch
+};
+inline constexpr EnumNames<OptimizerKind, 3> optimizer_kind_names{
+    {{OptimizerKind::adam, "adam"}, {OptimizerKind::sgd, "sgd"}, {OptimizerKind::seed, "seed"}}};
+inline OptimizerKind parse_optimizer_kind(const std::string& text) {
+  return parse_enum(optimizer_kind_names, text, "--optimizer");
+}
+inline const char* to_string(OptimizerKind k) {
+  return enum_name(optimizer_kind_names, k);
+}
+// The learning rate each optimizer uses when none is given.
+inline double default_learning_rate(OptimizerKind kind) {
+  switch (kind) {
+    case OptimizerKind::adam:
+      return 0.01;  // a hundredth of a 0..1 input range per step at most
+    case OptimizerKind::sgd:
+      return 1.0;
+    case OptimizerKind::seed:
+      return 1e4;  // the research script's value, for its mean-over-batch loss
+  }
+  return 0.01;
+}
+
+enum class Robustness { off, light, strong };
+inline constexpr EnumNames<Robustness, 3> robustness_names{
+    {{Robustness::off, "off"}, {Robustness::light, "light"}, {Robustness::strong, "strong"}}};
+inline Robustness parse_robustness(const std::string& text) {
+  return parse_enum(robustness_names, text, "--robust");
+}
+inline const char* to_string(Robustness r) {
+  return enum_name(robustness_names, r);
+}
+
+enum class NoiseKind {
+  uniform,   // independent voxels, uniform over the range
+  gaussian,  // independent voxels, centred in the range, 6 sigma wide, clipped to it
+  smooth,    // low-pass noise (Gaussian-blurred, sigma 1 layer and 2 pixels), more like papyrus
+};
+inline constexpr EnumNames<NoiseKind, 3> noise_kind_names{{{NoiseKind::uniform, "uniform"},
+                                                           {NoiseKind::gaussian, "gaussian"},
+                                                           {NoiseKind::smooth, "smooth"}}};
+inline NoiseKind parse_noise_kind(const std::string& text) {
+  return parse_enum(noise_kind_names, text, "--noise");
+}
+inline const char* to_string(NoiseKind k) {
+  return enum_name(noise_kind_names, k);
+}
+
+struct UpdateRuleOptions {
+  OptimizerKind kind = OptimizerKind::adam;
+  double lr = 0.01;
+  double decay = 0.2;  // seed only
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+};
+
+// What keeps a result readable rather than high-frequency noise the model happens to like. All
+// off by default.
+struct Regularizers {
+  double l2 = 0.0;     // weight of the mean squared distance to the start, per sample
+  double tv = 0.0;     // weight of the mean absolute 3D finite difference (total variation)
+  int jitter = 0;      // shift the volume by up to this many voxels in x and y before each forward
+  int blur_every = 0;  // blur the volume every this many steps (0: never)
+  double blur_sigma = 0.5;              // in voxels, in D, H and W
+  Robustness robust = Robustness::off;  // random 3D transforms before each forward
+  double diversity = 0.0;  // weight of the similarity between the starts' changes (batch > 1)
+};
+
+struct OptimizeOptions {
+  Direction direction = Direction::maximize;
+  Objective objective = Objective::logit;
+  int steps = 200;
+  ParamKind param = ParamKind::pixel;
+  double fourier_decay = 1.0;
+  FourierRange fourier_range =
+      FourierRange::sigmoid;  // noise starts; real crops: clamp_around_start
+  UpdateRuleOptions rule;
+  Regularizers regularizers;
+  bool clamp = true;       // keep pixel values inside the card's valid range after every step
+  std::uint64_t seed = 0;  // drives the jitter
+  int report_every = 10;   // read the scores back to the host every K steps (and at the end)
+  int save_every = 0;      // hand a snapshot of the volume to on_snapshot every K steps (0: never)
+  // Stop once every start has reached this ink probability (maximize: at least, minimize: at
+  // most), checked when the scores are read back. Past that point a run only inflates the logit
+  // and adds detail that says nothing more about what the model wants.
+  std::optional<double> stop_at;
+};
+
+struct NoiseSpec {
+  NoiseKind kind = NoiseKind::uniform;
+  std::optional<std::array<double, 2>> range;  // default: the card's valid range
+};
+
+}  // namespace inkgen

@@ -1,0 +1,125 @@
+#include "inkgen/option_table.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+
+#include "inkgen/error.hpp"
+
+namespace inkgen {
+namespace {
+
+// The CLI11 names an option answers to.
+std::vector<std::string> names_of(const OptionSpec& o) {
+  if (o.type == OptionType::flag) return {(o.negated_flag ? "--no-" : "--") + o.key};
+  if (o.names.empty()) return {"--" + o.key};
+  std::vector<std::string> names;
+  std::stringstream in(o.names);
+  for (std::string n; std::getline(in, n, ',');)
+    names.push_back(n);
+  return names;
+}
+
+TEST(OptionTable, NoKeyOrNameIsDeclaredTwice) {
+  std::set<std::string> keys, names;
+  for (const auto& o : option_table()) {
+    EXPECT_TRUE(keys.insert(o.key).second) << "key declared twice: " << o.key;
+    for (const auto& n : names_of(o))
+      EXPECT_TRUE(names.insert(n).second) << "command-line name used twice: " << n;
+    EXPECT_FALSE(o.help.empty()) << o.key;
+    EXPECT_TRUE(o.apply) << o.key;
+  }
+}
+
+TEST(OptionTable, EveryJobsKeyIsAnOptionOfTheSingleCommandsAndOfBatch) {
+  for (const auto& o : option_table()) {
+    if (!(o.scopes & in_jobs)) continue;
+    EXPECT_TRUE(o.scopes & in_batch) << o.key << " is a JOBS key but not a batch option";
+    // The single commands take the mode as their name (maximize, minimize).
+    if (o.key != "mode")
+      EXPECT_TRUE(o.scopes & in_single) << o.key << " is a JOBS key but not a single option";
+  }
+  EXPECT_NE(find_option("crops")->scopes & in_batch, 0u);  // batch --crop auto is an option
+}
+
+TEST(OptionTable, DefaultsAreReadOffTheCoreStructs) {
+  const nlohmann::json d = record_settings(resolve_settings(JobRequest{}), in_jobs);
+  const OptimizeOptions core;
+  EXPECT_EQ(d["steps"], core.steps);
+  EXPECT_EQ(d["lr"], default_learning_rate(core.rule.kind));
+  EXPECT_EQ(d["optimizer"], to_string(core.rule.kind));
+  EXPECT_EQ(d["objective"], to_string(core.objective));
+  EXPECT_EQ(d["blur_sigma"], core.regularizers.blur_sigma);
+  EXPECT_EQ(d["report_every"], core.report_every);
+  EXPECT_EQ(d["clamp"], core.clamp);
+  EXPECT_EQ(d["z0"], "card");
+  EXPECT_EQ(d["model"], "bundled");
+}
+
+TEST(OptionTable, RunJsonNamesAreTheKeysForEveryScope) {
+  const JobSettings s = resolve_settings(JobRequest{});
+  const nlohmann::json single = record_settings(s, in_single);
+  const nlohmann::json job = record_settings(s, in_jobs);
+  for (const auto& [name, value] : job.items()) {
+    if (name == "mode") continue;
+    EXPECT_TRUE(single.contains(name)) << name << " is named differently in a single run";
+  }
+  EXPECT_TRUE(job.contains("source"));
+  EXPECT_TRUE(job.contains("crops"));
+  EXPECT_FALSE(job.contains("from"));
+}
+
+TEST(OptionTable, ValuesApplyAndDependentDefaultsFollow) {
+  JobRequest r;
+  r.values = {{"optimizer", "sgd"}, {"steps", 7}, {"segment", "s"}, {"crops", "auto"}};
+  const JobSettings s = resolve_settings(r);
+  EXPECT_EQ(s.optimize.steps, 7);
+  EXPECT_EQ(s.optimize.rule.lr, default_learning_rate(OptimizerKind::sgd));
+  EXPECT_EQ(s.optimize.fourier_range, FourierRange::clamp_around_start);
+  EXPECT_EQ(s.crops_kind, CropsKind::tiled);
+  r.values["objective"] = "mean";
+  try {
+    resolve_settings(r);
+    FAIL() << "an unknown objective was taken";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_NE(std::string(e.what()).find("--objective 'mean' is unknown; use logit or bce"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(OptionTable, TypesAreCheckedTheSameWayForTheCommandLineAndJobs) {
+  const OptionFailure fail = [](const std::string& p) { throw Error(ErrorKind::usage, p); };
+  const auto& steps = *find_option("steps");
+  EXPECT_EQ(check_option_value(steps, "12", "--steps", fail), 12);
+  EXPECT_EQ(check_option_value(steps, 12, "\"steps\"", fail), 12);
+  EXPECT_THROW(check_option_value(steps, "many", "--steps", fail), Error);
+  EXPECT_THROW(check_option_value(*find_option("seed"), "-1", "--seed", fail), Error);
+  EXPECT_EQ(check_option_value(*find_option("crops"), nlohmann::json({"auto"}), "--crops", fail),
+            "auto");
+  EXPECT_THROW(check_option_value(*find_option("crops"), nlohmann::json({"auto", "0,0,4,4"}),
+                                  "--crops", fail),
+               Error);
+}
+
+TEST(OptionTable, OtherSpellingsFindTheirOption) {
+  EXPECT_EQ(find_option("from")->key, "source");
+  EXPECT_EQ(find_option("crop")->key, "crops");
+  EXPECT_EQ(find_option("noise_range")->key, "noise-range");
+  EXPECT_EQ(find_option("no-clamp")->key, "clamp");
+  EXPECT_EQ(find_option("stepz"), nullptr);
+}
+
+TEST(OptionTable, TheLineWinsOverTheDefaults) {
+  JobRequest line, defaults;
+  line.values = {{"steps", 3}};
+  defaults.values = {{"steps", 9}, {"lr", 0.5}};
+  const JobRequest merged = merge_requests(line, defaults);
+  EXPECT_EQ(merged.get<int>("steps"), 3);
+  EXPECT_EQ(merged.get<double>("lr"), 0.5);
+}
+
+}  // namespace
+}  // namespace inkgen
