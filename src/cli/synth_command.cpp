@@ -24,6 +24,7 @@ struct SynthCommandOptions {
   int layers = 65;
   std::uint32_t seed = 0;
   std::optional<std::string> text;
+  SynthOptions synth;  // the bend, ink and blur options, parsed straight in
   bool force = false;
 };
 
@@ -77,7 +78,9 @@ void check_out(const fs::path& out, bool force) {
 Command add_synth_command(CLI::App& parent, const Context& context) {
   auto options = std::make_shared<SynthCommandOptions>();
   CLI::App* app = parent.add_subcommand(
-      "synth", "Write a synthetic segment whose ink is known (layers, mask, ink labels)");
+      "synth",
+      "Write a synthetic segment whose ink is known (layers, mask, ink labels, and the exact ink, "
+      "film and surface beside them)");
   app->add_option("-o,--out", options->out, "Segment folder to write (new or empty)")->required();
   app->add_option("--size", options->size, "W,H in pixels")->capture_default_str();
   app->add_option("--layers", options->layers, "Number of layers")
@@ -88,10 +91,27 @@ Command add_synth_command(CLI::App& parent, const Context& context) {
   app->add_option("--text", options->text,
                   "Letters to write (printable ASCII, \\n for a new line); default: random "
                   "Greek-like capitals in lines");
+  SynthOptions& synth = options->synth;
+  app->add_option("--bend", synth.bend,
+                  "How far the surface bends either side of the middle layer on the papyrus "
+                  "(layers, 1st..99th percentile); 0 = flat")
+      ->capture_default_str();
+  app->add_option("--ink-depth", synth.ink_depth,
+                  "Centre of the ink film relative to the surface (layers; positive = into the "
+                  "papyrus)")
+      ->capture_default_str();
+  app->add_option("--ink-thickness", synth.ink_thickness, "Thickness of the ink film (layers)")
+      ->capture_default_str();
+  app->add_option("--ink-contrast", synth.ink_contrast,
+                  "Ink density before the blur as a fraction of the papyrus-air contrast; "
+                  "negative = lighter than papyrus, 0 = invisible")
+      ->capture_default_str();
+  app->add_option("--blur", synth.blur, "CT blur: Gaussian sigma in voxels; 0 = none")
+      ->capture_default_str();
   app->add_flag("--force", options->force,
                 "Write into a non-empty --out, replacing the segment there");
   return {app, [options, &context]() {
-            SynthOptions synth;
+            SynthOptions synth = options->synth;
             parse_size(options->size, synth);
             synth.layers = options->layers;
             synth.seed = options->seed;
@@ -110,6 +130,7 @@ Command add_synth_command(CLI::App& parent, const Context& context) {
 
             double surface_lo = 0, surface_hi = 0;
             cv::minMaxLoc(segment.surface, &surface_lo, &surface_hi);
+            const auto [papyrus_lo, papyrus_hi] = surface_percentiles(segment, 1, 99);
             const int papyrus = cv::countNonZero(segment.mask);
             const int ink = cv::countNonZero(segment.ink_labels);
             if (context.global.json) {
@@ -121,6 +142,12 @@ Command add_synth_command(CLI::App& parent, const Context& context) {
               j["layers"] = synth.layers;
               j["seed"] = synth.seed;
               j["surface_layers"] = {surface_lo, surface_hi};
+              j["surface_p01_p99"] = {papyrus_lo, papyrus_hi};
+              j["bend"] = synth.bend;
+              j["ink_depth"] = synth.ink_depth;
+              j["ink_thickness"] = synth.ink_thickness;
+              j["ink_contrast"] = synth.ink_contrast;
+              j["blur"] = synth.blur;
               j["papyrus_pixels"] = papyrus;
               j["ink_pixels"] = ink;
               j["text"] = segment.text;
@@ -129,7 +156,8 @@ Command add_synth_command(CLI::App& parent, const Context& context) {
               std::cout << std::fixed << std::setprecision(1) << "wrote synthetic segment "
                         << out.string() << ": " << synth.width << "x" << synth.height << ", "
                         << synth.layers << " layers, seed " << synth.seed << "; surface at layers "
-                        << surface_lo << ".." << surface_hi << ", ink on "
+                        << papyrus_lo << ".." << papyrus_hi
+                        << " on the papyrus (1st..99th percentile), ink on "
                         << 100.0 * ink / std::max(1, papyrus) << "% of the papyrus\n";
             }
             return 0;

@@ -1,13 +1,18 @@
 #include "inkgen/synthetic_segment.hpp"
 
+#include <ATen/ATen.h>
+
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 #include <random>
 #include <set>
+#include <sstream>
 #include <vector>
 
 #include "inkgen/atomic_file.hpp"
+#include "inkgen/diff_writer.hpp"
 #include "inkgen/error.hpp"
 #include "inkgen/layer_image.hpp"
 #include "inkgen/segment.hpp"
@@ -28,18 +33,17 @@ constexpr double air_level = 10500;
 constexpr double papyrus_contrast = 20500;  // papyrus minus air
 constexpr double sheet_thickness = 13;      // layers, about 100 um at 7.91 um a voxel
 constexpr double thickness_variation = 1.5;
-constexpr double surface_amplitude = 3;  // layers either side of the middle layer
-constexpr double surface_sigma = 48;     // pixels: how far apart the bends of the sheet lie
+// How far apart the bends of the sheet lie: two scales of smooth noise whose zero crossings lie
+// about 4.4 sigma apart, i.e. ~160 and ~60 pixels, the smaller bends half as high.
+constexpr double bend_sigma_large = 36;
+constexpr double bend_sigma_small = 14;
+constexpr double bend_small_weight = 0.5;
 constexpr double fibre_contrast = 0.16;  // fraction of papyrus_contrast
 constexpr double bundle_contrast = 0.06;
 constexpr double density_variation = 0.04;
-// Ink: a film on the recto, from ink_thickness layers above the surface to ink_soak layers into
+// Ink (SynthOptions): by default a film on the recto from 1.5 layers above the surface to 0.3 into
 // the papyrus, denser by 7% of the papyrus-air contrast, which the blur spreads to ~3.5%: a faint
 // signal, as real ink is, but one a small model learns (models/train_bundled.py).
-constexpr double ink_contrast = 0.07;
-constexpr double ink_thickness = 1.5;
-constexpr double ink_soak = 0.3;
-constexpr double blur_sigma = 0.85;                            // voxels, all three axes
 constexpr double noise_before_blur = 0.12 * papyrus_contrast;  // the blur narrows it to ~0.02
 constexpr double noise_after_blur = 450;
 
@@ -180,6 +184,64 @@ Field smooth_field(Random& random, int h, int w, double sigma_y, double sigma_x,
   blur(f, 0, sigma_y, sigma_x);
   normalize(f, unit);
   return f;
+}
+
+// Like smooth_field (unit deviation), but made on a grid 3 sigma larger on every side and cut
+// out: the blur's clamped edges repeat the edge noise, which would bend the border far more than
+// the middle.
+Field padded_smooth_field(Random& random, int h, int w, double sigma) {
+  const int pad = static_cast<int>(std::ceil(3 * sigma));
+  Field big = white_noise(random, 1, h + 2 * pad, w + 2 * pad);
+  blur(big, 0, sigma, sigma);
+  Field f(1, h, w);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      f.at(0, y, x) = big.at(0, y + pad, x + pad);
+  normalize(f, Unit::deviation);
+  return f;
+}
+
+// The p-th percentile (0..100) of the values, by the nearest rank.
+double percentile(std::vector<float> values, double p) {
+  if (values.empty()) return 0;
+  const auto k = static_cast<std::size_t>(std::lround(p / 100 * (values.size() - 1)));
+  std::nth_element(values.begin(), values.begin() + k, values.end());
+  return values[k];
+}
+
+std::vector<float> on_mask(const cv::Mat& values, const cv::Mat& mask) {
+  std::vector<float> out;
+  for (int y = 0; y < values.rows; ++y)
+    for (int x = 0; x < values.cols; ++x)
+      if (mask.empty() || mask.at<std::uint8_t>(y, x)) out.push_back(values.at<float>(y, x));
+  if (out.empty() && !mask.empty()) return on_mask(values, cv::Mat());
+  return out;
+}
+
+// The height of the recto surface: smooth bends scaled so that on the papyrus the 1st and 99th
+// percentiles lie at middle - bend and middle + bend (scaling by the field's own spread rather
+// than by a fixed factor keeps the promised range however few bends a small segment holds).
+cv::Mat bending_surface(Random& random, const cv::Mat& mask, int layers, double bend) {
+  const int h = mask.rows;
+  const int w = mask.cols;
+  const Field large = padded_smooth_field(random, h, w, bend_sigma_large);
+  const Field small = padded_smooth_field(random, h, w, bend_sigma_small);
+  cv::Mat field(h, w, CV_32FC1);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      field.at<float>(y, x) =
+          static_cast<float>(large.at(0, y, x) + bend_small_weight * small.at(0, y, x));
+  const std::vector<float> papyrus = on_mask(field, mask);
+  const double lo = percentile(papyrus, 1);
+  const double hi = percentile(papyrus, 99);
+  const double middle = (layers - 1) / 2.0;
+  const double scale = hi > lo ? 2 * bend / (hi - lo) : 0;
+  cv::Mat surface(h, w, CV_32FC1);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      surface.at<float>(y, x) =
+          static_cast<float>(middle + scale * (field.at<float>(y, x) - (lo + hi) / 2));
+  return surface;
 }
 
 // Length of the overlap of [a0, a1] and [b0, b1].
@@ -383,6 +445,26 @@ cv::Mat write_text(const SynthOptions& options, std::string& written) {
   return canvas;
 }
 
+std::string number(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+// Refuses a value outside [lo, hi] (or not a number) with the option's name and its bounds.
+void check_range(const char* option, double value, double lo, double hi, const std::string& fix) {
+  if (value >= lo && value <= hi) return;
+  throw Error(ErrorKind::usage, std::string(option) + " " + number(value) +
+                                    " is out of bounds; give " + number(lo) + " to " + number(hi) +
+                                    fix);
+}
+
+// A bend of a quarter of the layers keeps the sheet inside the volume (the default 3 is always
+// allowed so that small test volumes keep working).
+double max_bend(int layers) {
+  return std::max(3.0, layers / 4.0);
+}
+
 void check_options(const SynthOptions& o) {
   if (o.width < 16 || o.height < 16) {
     throw Error(ErrorKind::usage, "--size " + std::to_string(o.width) + "," +
@@ -400,6 +482,115 @@ void check_options(const SynthOptions& o) {
                     " voxels would need too much memory; keep width*height*layers under " +
                     std::to_string(max_voxels));
   }
+  check_range("--bend", o.bend, 0, max_bend(o.layers),
+              " layers (0 = flat; at most a quarter of --layers)");
+  check_range("--ink-depth", o.ink_depth, -4, 10,
+              " layers from the surface (negative = above it, positive = into the papyrus)");
+  check_range("--ink-thickness", o.ink_thickness, 0.1, 8, " layers");
+  check_range("--ink-contrast", o.ink_contrast, -0.5, 0.5,
+              " (a fraction of the papyrus-air contrast; negative = lighter ink, 0 = invisible)");
+  check_range("--blur", o.blur, 0, 3, " voxels (0 = no blur)");
+}
+
+// The film's extent relative to the surface, in layers.
+struct Film {
+  double top = 0;     // towards the air
+  double bottom = 0;  // towards the papyrus
+};
+
+Film film_of(const SynthOptions& o) {
+  return {o.ink_depth - o.ink_thickness / 2, o.ink_depth + o.ink_thickness / 2};
+}
+
+std::uint16_t quantize(double v) {
+  return static_cast<std::uint16_t>(std::clamp(std::lround(v), 0L, 65535L));
+}
+
+FloatVolume to_float_volume(Field&& f) {
+  FloatVolume out;
+  out.depth = f.depth;
+  out.height = f.height;
+  out.width = f.width;
+  out.values = std::move(f.v);
+  return out;
+}
+
+// What the ink adds before the blur: the film's overlap with each voxel under the strokes.
+Field ink_field(const SynthOptions& o, const cv::Mat& surface, const cv::Mat& labels,
+                const Field& strength) {
+  Field ink(o.layers, o.height, o.width);
+  if (o.ink_contrast == 0) return ink;
+  const Film film = film_of(o);
+  for (int z = 0; z < o.layers; ++z) {
+    for (int y = 0; y < o.height; ++y) {
+      for (int x = 0; x < o.width; ++x) {
+        if (!labels.at<std::uint8_t>(y, x)) continue;
+        const double d = z - surface.at<float>(y, x);
+        const double overlap_ = overlap(d - 0.5, d + 0.5, film.top, film.bottom);
+        ink.at(z, y, x) = static_cast<float>(papyrus_contrast * o.ink_contrast *
+                                             (0.8 + 0.2 * strength.at(0, y, x)) * overlap_);
+      }
+    }
+  }
+  return ink;
+}
+
+// The film as if every papyrus pixel were inked: its overlap with each voxel, blurred as the
+// volume is, divided by the largest value so that a column's maximum is about 1 (a little less
+// where the film straddles two layers or the surface is steep).
+Field film_field(const SynthOptions& o, const cv::Mat& surface, const cv::Mat& mask) {
+  Field f(o.layers, o.height, o.width);
+  const Film film = film_of(o);
+  for (int z = 0; z < o.layers; ++z) {
+    for (int y = 0; y < o.height; ++y) {
+      for (int x = 0; x < o.width; ++x) {
+        if (!mask.at<std::uint8_t>(y, x)) continue;
+        const double d = z - surface.at<float>(y, x);
+        f.at(z, y, x) = static_cast<float>(overlap(d - 0.5, d + 0.5, film.top, film.bottom));
+      }
+    }
+  }
+  blur(f, o.blur, o.blur, o.blur);
+  const float peak = f.v.empty() ? 0.f : *std::max_element(f.v.begin(), f.v.end());
+  if (peak > 0)
+    for (auto& v : f.v)
+      v /= peak;
+  return f;
+}
+
+at::Tensor tensor_of(const FloatVolume& v) {
+  return at::from_blob(const_cast<float*>(v.values.data()), {v.depth, v.height, v.width},
+                       at::kFloat);
+}
+
+// What made the segment, for tools that read its answers.
+nlohmann::json synth_record(const SyntheticSegment& s) {
+  const SynthOptions& o = s.options;
+  const Film film = film_of(o);
+  const auto [lo, hi] = surface_percentiles(s, 1, 99);
+  nlohmann::json j;
+  j["generator"] = "inkgen synth";
+  j["seed"] = o.seed;
+  j["size"] = {o.width, o.height};
+  j["layers"] = o.layers;
+  j["bend"] = o.bend;
+  j["ink_depth"] = o.ink_depth;
+  j["ink_thickness"] = o.ink_thickness;
+  j["ink_contrast"] = o.ink_contrast;
+  j["blur"] = o.blur;
+  j["text"] = s.text;
+  j["text_given"] = o.text.has_value();
+  // Rounded to a millionth of a layer: -0.6 + 0.9 is 0.30000000000000004 in binary.
+  const auto tidy = [](double v) { return std::round(v * 1e6) / 1e6; };
+  j["film_layers_from_surface"] = {tidy(film.top), tidy(film.bottom)};
+  j["surface_p01_p99"] = {lo, hi};
+  j["conventions"] =
+      "layers grow into the papyrus; surface = recto height per pixel (_surface.tif); ink film "
+      "from surface + ink_depth - ink_thickness/2 to surface + ink_depth + ink_thickness/2; "
+      "_ink.tif = written voxels minus the same segment without ink (raw 16-bit units); "
+      "_film.tif = the film's overlap with each voxel on the mask, blurred like the volume, "
+      "divided by its largest value";
+  return j;
 }
 
 }  // namespace
@@ -410,13 +601,14 @@ SyntheticSegment make_synthetic_segment(const SynthOptions& options) {
   const int h = options.height;
   const int layers = options.layers;
   SyntheticSegment out;
+  out.options = options;
 
-  Random surface_random(options.seed, surface_stream);
-  const Field bend = smooth_field(surface_random, h, w, surface_sigma, surface_sigma, Unit::peak);
-  Random thickness_random(options.seed, thickness_stream);
-  const Field thickness = smooth_field(thickness_random, h, w, 40, 40, Unit::peak);
   Random mask_random(options.seed, mask_stream);
   out.mask = papyrus_mask(mask_random, h, w);
+  Random surface_random(options.seed, surface_stream);
+  out.surface = bending_surface(surface_random, out.mask, layers, options.bend);
+  Random thickness_random(options.seed, thickness_stream);
+  const Field thickness = smooth_field(thickness_random, h, w, 40, 40, Unit::peak);
 
   Random density_random(options.seed, density_stream);
   const Field density = smooth_field(density_random, h, w, 30, 30, Unit::peak);
@@ -440,16 +632,14 @@ SyntheticSegment make_synthetic_segment(const SynthOptions& options) {
   Random ink_random(options.seed, ink_stream);
   const Field ink_strength = smooth_field(ink_random, h, w, 6, 6, Unit::peak);
 
-  out.surface = cv::Mat(h, w, CV_32FC1);
-  const double middle = (layers - 1) / 2.0;
-  Field volume(layers, h, w);
+  // The sheet and the ink are made and blurred apart (the blur is linear), so that the segment
+  // without ink is known exactly: same sheet, same noise, quantized the same way.
+  Field sheet(layers, h, w);
   Random noise_random(options.seed, noise_stream);
   for (int z = 0; z < layers; ++z) {
     for (int y = 0; y < h; ++y) {
       for (int x = 0; x < w; ++x) {
-        const double s = middle + surface_amplitude * bend.at(0, y, x);
-        if (z == 0) out.surface.at<float>(y, x) = static_cast<float>(s);
-        const double d = z - s;
+        const double d = z - out.surface.at<float>(y, x);
         double value = air_level;
         if (out.mask.at<std::uint8_t>(y, x)) {
           const double t = sheet_thickness + thickness_variation * thickness.at(0, y, x);
@@ -469,32 +659,49 @@ SyntheticSegment make_synthetic_segment(const SynthOptions& options) {
                                (1 + bundle_contrast * bundle) * (1 + fibre_contrast * fibre);
             value += papyrus_contrast * papyrus * rho;
           }
-          if (out.ink_labels.at<std::uint8_t>(y, x)) {
-            const double film = overlap(d - 0.5, d + 0.5, -ink_thickness, ink_soak);
-            value +=
-                papyrus_contrast * ink_contrast * (0.8 + 0.2 * ink_strength.at(0, y, x)) * film;
-          }
         }
-        volume.at(z, y, x) = static_cast<float>(value + noise_before_blur * noise_random.normal());
+        sheet.at(z, y, x) = static_cast<float>(value + noise_before_blur * noise_random.normal());
       }
     }
   }
-  blur(volume, blur_sigma, blur_sigma, blur_sigma);
+  blur(sheet, options.blur, options.blur, options.blur);
+  Field ink = ink_field(options, out.surface, out.ink_labels, ink_strength);
+  blur(ink, options.blur, options.blur, options.blur);
 
   out.volume.depth = layers;
   out.volume.height = h;
   out.volume.width = w;
-  out.volume.voxels.resize(volume.v.size());
-  for (std::size_t i = 0; i < volume.v.size(); ++i) {
-    const double v = volume.v[i] + noise_after_blur * noise_random.normal();
-    out.volume.voxels[i] = static_cast<std::uint16_t>(std::clamp(std::lround(v), 0L, 65535L));
+  out.volume.voxels.resize(sheet.v.size());
+  for (std::size_t i = 0; i < sheet.v.size(); ++i) {
+    const double bare = sheet.v[i] + noise_after_blur * noise_random.normal();
+    const std::uint16_t without = quantize(bare);
+    out.volume.voxels[i] = quantize(bare + ink.v[i]);
+    ink.v[i] = static_cast<float>(int(out.volume.voxels[i]) - int(without));
   }
+  out.ink = to_float_volume(std::move(ink));
+  sheet = Field(1, 0, 0);  // free it before the film takes as much again
+  out.film = to_float_volume(film_field(options, out.surface, out.mask));
   return out;
+}
+
+std::pair<double, double> surface_percentiles(const SyntheticSegment& segment, double lo,
+                                              double hi) {
+  const std::vector<float> heights = on_mask(segment.surface, segment.mask);
+  return {percentile(heights, lo), percentile(heights, hi)};
 }
 
 void write_synthetic_segment(const fs::path& dir, const SyntheticSegment& segment) {
   write_segment(dir, segment.volume, segment.mask);
   write_image_atomically(dir / (segment_name(dir) + "_inklabels.png"), segment.ink_labels);
+  const std::string name = segment_name(dir);
+  write_float_tiff_stack(dir / (name + "_ink.tif"), tensor_of(segment.ink));
+  write_float_tiff_stack(dir / (name + "_film.tif"), tensor_of(segment.film));
+  const cv::Mat surface =
+      segment.surface.isContinuous() ? segment.surface : segment.surface.clone();
+  write_float_tiff_stack(dir / (name + "_surface.tif"),
+                         at::from_blob(const_cast<float*>(surface.ptr<float>()),
+                                       {1, surface.rows, surface.cols}, at::kFloat));
+  write_text_atomically(dir / (name + "_synth.json"), synth_record(segment).dump(2) + "\n");
   std::set<std::string> ours;
   for (int z = 0; z < segment.volume.depth; ++z)
     ours.insert(layer_file_name(z, segment.volume.depth));

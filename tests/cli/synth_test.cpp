@@ -15,6 +15,22 @@ using test::read_file;
 using test::run_inkgen;
 namespace fs = std::filesystem;
 
+// The pages of a multi-page float32 TIFF.
+std::vector<cv::Mat> float_pages(const fs::path& path) {
+  std::vector<cv::Mat> pages;
+  cv::imreadmulti(path.string(), pages, cv::IMREAD_UNCHANGED);
+  return pages;
+}
+
+std::vector<cv::Mat> layers_of(const fs::path& dir, int count) {
+  std::vector<cv::Mat> layers;
+  for (int z = 0; z < count; ++z) {
+    const std::string name = (z < 10 ? "0" : "") + std::to_string(z) + ".tif";
+    layers.push_back(cv::imread((dir / "layers" / name).string(), cv::IMREAD_UNCHANGED));
+  }
+  return layers;
+}
+
 std::vector<std::string> synth(const fs::path& out, const std::string& seed) {
   return {"synth", "--out", out.string(), "--size", "160,120", "--layers", "40", "--seed", seed};
 }
@@ -43,6 +59,27 @@ TEST(CliSynth, WritesTheVesuviusLayout) {
   ASSERT_EQ(ink.type(), CV_8UC1);
   EXPECT_EQ(ink.size(), cv::Size(160, 120));
   EXPECT_EQ(cv::countNonZero(ink), j["ink_pixels"].get<int>());
+
+  // The answers beside the layers: float32 pages in the segment's grid, and the options.
+  const fs::path dir = tmp / "20230101000000";
+  for (const auto& [file, pages] : std::vector<std::pair<std::string, std::size_t>>{
+           {"_ink.tif", 40}, {"_film.tif", 40}, {"_surface.tif", 1}}) {
+    const auto read = float_pages(dir / ("20230101000000" + file));
+    ASSERT_EQ(read.size(), pages) << file;
+    EXPECT_EQ(read[0].type(), CV_32FC1) << file;
+    EXPECT_EQ(read[0].size(), cv::Size(160, 120)) << file;
+  }
+  std::ifstream in(dir / "20230101000000_synth.json");
+  const auto record = nlohmann::json::parse(in);
+  EXPECT_EQ(record["seed"], 3);
+  EXPECT_EQ(record["size"], nlohmann::json({160, 120}));
+  EXPECT_EQ(record["layers"], 40);
+  EXPECT_EQ(record["bend"], 3.0);
+  EXPECT_EQ(record["ink_depth"], -0.6);
+  EXPECT_EQ(record["ink_thickness"], 1.8);
+  EXPECT_EQ(record["ink_contrast"], 0.07);
+  EXPECT_EQ(record["blur"], 0.85);
+  EXPECT_EQ(record["text"], j["text"]);
 }
 
 TEST(CliSynth, SameSeedSameBytes) {
@@ -57,7 +94,8 @@ TEST(CliSynth, SameSeedSameBytes) {
     EXPECT_EQ(read_file(entry.path()), read_file(tmp / "b" / "seg" / relative)) << relative;
     ++files;
   }
-  EXPECT_EQ(files, 40 + 2);
+  // Layers, mask, ink labels, and the answers: ink, film, surface, options.
+  EXPECT_EQ(files, 40 + 2 + 4);
   EXPECT_NE(read_file(tmp / "a" / "seg" / "layers" / "20.tif"),
             read_file(tmp / "c" / "seg" / "layers" / "20.tif"));
   EXPECT_NE(read_file(tmp / "a" / "seg" / "seg_inklabels.png"),
@@ -98,6 +136,79 @@ TEST(CliSynth, TextAndUsageErrors) {
   EXPECT_EQ(run_inkgen({"synth", "--out", (tmp / "x").string(), "--layers", "0"}).exit_code, 2);
   EXPECT_EQ(run_inkgen({"synth", "--out", (tmp / "x").string(), "--seed", "-1"}).exit_code, 2);
   EXPECT_EQ(run_inkgen({"synth"}).exit_code, 2);
+  EXPECT_FALSE(fs::exists(tmp / "x"));
+}
+
+// <name>_ink.tif is what the ink changed in the written layers: the layers minus those of the
+// same segment with invisible ink (--ink-contrast 0), exactly, page by page.
+TEST(CliSynth, InkTifIsTheLayersMinusTheSegmentWithoutInk) {
+  test::TempDir tmp;
+  auto inked = synth(tmp / "inked", "4");
+  inked.insert(inked.end(), {"--ink-contrast", "-0.05", "--ink-depth", "1", "--ink-thickness",
+                             "2.5", "--blur", "1.0"});
+  auto plain = synth(tmp / "plain", "4");
+  plain.insert(plain.end(), {"--ink-contrast", "0", "--blur", "1.0"});
+  ASSERT_EQ(run_inkgen(inked).exit_code, 0);
+  ASSERT_EQ(run_inkgen(plain).exit_code, 0);
+  const auto with = layers_of(tmp / "inked", 40);
+  const auto without = layers_of(tmp / "plain", 40);
+  const auto ink = float_pages(tmp / "inked" / "inked_ink.tif");
+  ASSERT_EQ(ink.size(), 40u);
+  double lightest = 0;
+  for (int z = 0; z < 40; ++z) {
+    ASSERT_EQ(with[z].type(), CV_16UC1);
+    cv::Mat difference;
+    cv::subtract(with[z], without[z], difference, cv::noArray(), CV_32F);
+    EXPECT_EQ(cv::countNonZero(difference != ink[z]), 0) << "layer " << z;
+    double lo = 0;
+    cv::minMaxLoc(ink[z], &lo);
+    lightest = std::min(lightest, lo);
+  }
+  EXPECT_LT(lightest, -200);  // lighter ink: negative changes of a few hundred raw units
+  const auto none = float_pages(tmp / "plain" / "plain_ink.tif");
+  ASSERT_EQ(none.size(), 40u);
+  for (const auto& page : none)
+    EXPECT_EQ(cv::countNonZero(page), 0);
+  std::ifstream in(tmp / "inked" / "inked_synth.json");
+  const auto record = nlohmann::json::parse(in);
+  EXPECT_EQ(record["ink_contrast"], -0.05);
+  EXPECT_EQ(record["ink_depth"], 1.0);
+  EXPECT_EQ(record["ink_thickness"], 2.5);
+  EXPECT_EQ(record["blur"], 1.0);
+}
+
+TEST(CliSynth, BendSetsTheSurfaceRange) {
+  test::TempDir tmp;
+  const auto range = [&](const std::string& name, const std::string& bend) {
+    const std::vector<std::string> args = {"synth",  "--out",   (tmp / name).string(),
+                                           "--size", "320,240", "--layers",
+                                           "40",     "--seed",  "2",
+                                           "--bend", bend,      "--json"};
+    const auto r = run_inkgen(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto p = nlohmann::json::parse(r.out)["surface_p01_p99"];
+    return p[1].get<double>() - p[0].get<double>();
+  };
+  EXPECT_GT(range("bent", "3"), 1.5 * 3);
+  EXPECT_GT(range("steep", "6"), 1.5 * 6);
+  EXPECT_LT(range("flat", "0"), 0.5);
+}
+
+// Out-of-bounds ink and bend options: usage errors (exit 2) that name the option, nothing written.
+TEST(CliSynth, RefusesInkAndBendOutOfBounds) {
+  test::TempDir tmp;
+  const std::vector<std::vector<std::string>> bad = {
+      {"--bend", "11"},  // over a quarter of 40 layers
+      {"--bend", "-1"},          {"--ink-depth", "12"},      {"--ink-thickness", "0"},
+      {"--ink-contrast", "0.9"}, {"--ink-contrast", "-0.7"}, {"--blur", "4"},
+      {"--blur", "nan"}};
+  for (const auto& extra : bad) {
+    auto args = synth(tmp / "x", "1");
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run_inkgen(args);
+    EXPECT_EQ(r.exit_code, 2) << extra[0] << " " << extra[1] << ": " << r.err;
+    EXPECT_NE(r.err.find(extra[0]), std::string::npos) << r.err;
+  }
   EXPECT_FALSE(fs::exists(tmp / "x"));
 }
 
