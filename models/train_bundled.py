@@ -13,6 +13,10 @@ own `inkgen synth --seed S` (512x384, 65 layers), in a temporary folder. The mod
 knows synthetic ink only (a thin, slightly denser film on the sheet's surface), not real carbon
 ink. The held-out metrics go into the card.
 
+--synth-args "..." passes options to every `inkgen synth` call (e.g. "--ink-contrast -0.05
+--ink-depth 2" for another known kind of ink); they and the synth options the segments record
+(<name>_synth.json) go into the card. --name names the model (and its default --out).
+
 The run is reproducible: the same arguments on the same machine (same thread count, same
 inkgen build, same torch) give the same weights and metrics. Options for a longer run:
 --epochs, --steps, --segments, --seed, --device cuda. Needs Debian's /usr/bin/python3 (torch,
@@ -30,7 +34,9 @@ import time
 MODEL_NAME = "inkgen-synth-i3dlite"
 SCALE = "min(raw16>>8,200)/255"
 DEPTH = 20
-Z0 = 22  # the surface bends between layers 29 and 35: the window holds air above, papyrus below
+# The surface bends between layers 29 and 35 on the papyrus (1st..99th percentile; --bend 3), the
+# default film lies 1.5 layers above it: the window 22..41 holds air above and papyrus below.
+Z0 = 22
 TILE = 64
 STRIDE = 4
 SEGMENT_SIZE = (512, 384)
@@ -47,8 +53,11 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--inkgen", required=True, help="the built inkgen executable (makes the data)")
-    p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                 MODEL_NAME + ".pt"))
+    p.add_argument("--name", default=MODEL_NAME, help="the model's name in its card")
+    p.add_argument("--out", help="the model file to write (default: models/<name>.pt)")
+    p.add_argument("--synth-args", default="",
+                   help="options for every `inkgen synth` call, one string, e.g. "
+                        "\"--ink-contrast -0.05 --ink-depth 2\"")
     p.add_argument("--seed", type=int, default=0, help="weights and sampling (not the data)")
     p.add_argument("--segments", type=int, default=12, help="training segments")
     p.add_argument("--heldout", type=int, default=4, help="held-out segments")
@@ -60,19 +69,42 @@ def parse_args(argv):
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--workdir", help="keep the synthetic segments here (default: a temporary "
                                      "folder, removed afterwards)")
-    return p.parse_args(argv)
+    p.add_argument("--profile-only", metavar="MODEL",
+                   help="only (re)write input.profile in MODEL's card, from its training "
+                        "segments (remade with the card's synth options); the weights are kept")
+    args = p.parse_args(argv)
+    if args.out is None:
+        args.out = os.path.join(os.path.dirname(os.path.abspath(__file__)), args.name + ".pt")
+    return args
 
 
-def make_segments(inkgen, workdir, kind, seeds):
+def make_segments(inkgen, workdir, kind, seeds, synth_args):
+    """One `inkgen synth` segment per seed; a kept --workdir segment is reused only if it was
+    made with the same command (recorded beside it), so that other --synth-args remake it."""
     dirs = []
     for seed in seeds:
         d = os.path.join(workdir, f"{kind}-{seed}")
-        if not os.path.isdir(d):
-            subprocess.run([inkgen, "synth", "--out", d, "--seed", str(seed), "--size",
-                            f"{SEGMENT_SIZE[0]},{SEGMENT_SIZE[1]}", "--layers", str(LAYERS), "-q"],
-                           check=True)
+        command = [inkgen, "synth", "--out", d, "--seed", str(seed), "--size",
+                   f"{SEGMENT_SIZE[0]},{SEGMENT_SIZE[1]}", "--layers", str(LAYERS), "-q"]
+        command += shlex.split(synth_args)
+        stamp = d + ".command"
+        made_with = open(stamp).read() if os.path.exists(stamp) else None
+        wanted = shlex.join(command[1:])
+        if not os.path.isdir(d) or made_with != wanted:
+            subprocess.run(command + ["--force"], check=True)
+            with open(stamp, "w") as f:
+                f.write(wanted)
         dirs.append(d)
     return dirs
+
+
+def synth_options(d):
+    """The options `inkgen synth` recorded in the segment, less what differs per segment."""
+    name = os.path.basename(os.path.normpath(d))
+    with open(os.path.join(d, f"{name}_synth.json")) as f:
+        record = json.load(f)
+    return {k: v for k, v in record.items()
+            if k not in ("seed", "text", "text_given", "surface_p01_p99", "conventions")}
 
 
 def load_segment(d):
@@ -88,6 +120,39 @@ def load_segment(d):
     ink = np.array(Image.open(os.path.join(d, f"{name}_inklabels.png"))) > 0
     mask = np.array(Image.open(os.path.join(d, f"{name}_mask.png"))) > 0
     return np.stack(layers), ink, mask
+
+
+def depth_profile(segments):
+    """The mean input of each window layer over the papyrus (mask) pixels of the training
+    segments, on the model's scale: what a plain sheet looks like to the model. It goes into the
+    card as input.profile, where inkgen's noise kind "sheet" starts from it (ink labels are not
+    used: ink is a few percent of a few layers)."""
+    import numpy as np
+    total = np.zeros(DEPTH)
+    count = 0
+    for levels, _ink, mask in segments:
+        total += levels[:, mask].astype(np.float64).sum(axis=1)
+        count += int(mask.sum())
+    return [round(float(v) / 255.0, 6) for v in total / max(count, 1)]
+
+
+def add_profile(args):
+    """--profile-only: write input.profile into an existing model's card (weights untouched)."""
+    import torch
+    files = {"inkgen.json": ""}
+    module = torch.jit.load(args.profile_only, _extra_files=files)
+    card = json.loads(files["inkgen.json"])
+    training = card.get("training", {})
+    synth_args = training.get("synth_args", args.synth_args)
+    seeds = training.get("data", {}).get("train_seeds") or list(
+        range(TRAIN_SEED_BASE, TRAIN_SEED_BASE + args.segments))
+    with tempfile.TemporaryDirectory(prefix="inkgen-profile-") as workdir:
+        dirs = make_segments(args.inkgen, args.workdir or workdir, "train", seeds, synth_args)
+        card["input"]["profile"] = depth_profile([load_segment(d) for d in dirs])
+    tmp = args.profile_only + ".tmp"
+    torch.jit.save(module, tmp, _extra_files={"inkgen.json": json.dumps(card, indent=2)})
+    os.replace(tmp, args.profile_only)
+    log(f"wrote input.profile into {args.profile_only}: {card['input']['profile']}")
 
 
 def build_model():
@@ -266,6 +331,9 @@ def export(model, card, out, torch):
 
 def main(argv):
     args = parse_args(argv)
+    if args.profile_only:
+        add_profile(args)
+        return
     if args.device == "cuda":
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     import numpy as np
@@ -286,15 +354,18 @@ def main(argv):
         os.makedirs(workdir, exist_ok=True)
         log(f"making {len(train_seeds)} training and {len(heldout_seeds)} held-out segments "
             f"with {args.inkgen} synth in {workdir}")
-        train = [load_segment(d) for d in make_segments(args.inkgen, workdir, "train", train_seeds)]
-        heldout = [load_segment(d) for d in
-                   make_segments(args.inkgen, workdir, "heldout", heldout_seeds)]
+        train_dirs = make_segments(args.inkgen, workdir, "train", train_seeds, args.synth_args)
+        heldout_dirs = make_segments(args.inkgen, workdir, "heldout", heldout_seeds,
+                                     args.synth_args)
+        synth = synth_options(train_dirs[0])
+        train = [load_segment(d) for d in train_dirs]
+        heldout = [load_segment(d) for d in heldout_dirs]
     data_time = time.time() - started
     log(f"data ready in {data_time:.0f} s")
 
     model = build_model().to(device)
     parameters = sum(p.numel() for p in model.parameters())
-    log(f"{MODEL_NAME}: {parameters} parameters")
+    log(f"{args.name}: {parameters} parameters")
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     total = args.epochs * args.steps
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=total,
@@ -328,24 +399,30 @@ def main(argv):
         f"F0.5 {metrics['heldout_f05']} at probability >= {metrics['threshold']}")
 
     card = {
-        "name": MODEL_NAME,
+        "name": args.name,
         "architecture": "I3D-lite: Conv3d 3x3x3-BN-ReLU stages 1->8 (stride 1,2,2), ->16 "
                         "(1,2,2), ->32 (2,1,1), ->64 (2,2,2); max over depth of the stride-4 and stride-8 "
                         "features; 2D decoder: upsample x2, concat, Conv2d 96->32 3x3 BN ReLU, "
                         f"Conv2d 32->1 1x1; {parameters} parameters",
         "input": {"shape": [1, DEPTH, TILE, TILE], "layout": "N,C,D,H,W", "dtype": "float32",
-                  "scale": SCALE, "range": [0.0, 200.0 / 255.0], "z0": Z0},
+                  "scale": SCALE, "range": [0.0, 200.0 / 255.0], "z0": Z0,
+                  "profile": depth_profile(train)},
         "output": {"shape": [1, TILE // STRIDE, TILE // STRIDE], "kind": "logits",
                    "meaning": "ink logit of each 4x4-pixel cell of the 64x64 crop (stride 4); "
-                              "trained on synthetic ink only (inkgen synth: a thin, slightly "
-                              "denser film on the papyrus surface), not on real scroll ink"},
+                              "trained on synthetic ink only (inkgen synth: "
+                              + (f"a film with synth options {args.synth_args}"
+                                 if args.synth_args.strip() else
+                                 "a thin, slightly denser film on the papyrus surface")
+                              + "), not on real scroll ink"},
         "source": "inkgen models/train_bundled.py, trained on synthetic segments from "
                   "`inkgen synth` only; no real scroll data",
         "training": {
             "script": "models/train_bundled.py",
             "command": command,
             "seed": args.seed,
-            "data": {"generator": "inkgen synth", "size": list(SEGMENT_SIZE), "layers": LAYERS,
+            "synth_args": args.synth_args,
+            "data": {"generator": "inkgen synth", "synth_args": shlex.split(args.synth_args),
+                     "synth": synth, "size": list(SEGMENT_SIZE), "layers": LAYERS,
                      "train_segments": len(train_seeds), "train_seeds": train_seeds,
                      "heldout_segments": len(heldout_seeds), "heldout_seeds": heldout_seeds,
                      "crops": "64x64, half centred near ink, random flips",
