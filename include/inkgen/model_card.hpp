@@ -21,6 +21,10 @@ struct ModelCard {
   double range_lo = 0.0;  // the valid input range on the model's scale
   double range_hi = 1.0;
   std::optional<int> z0;  // first segment layer the model reads
+  // input.profile (inkgen's extension): the mean input value of each layer over the model's
+  // training windows, on the model's scale; empty when the card has none. What a plain sheet looks
+  // like to this model (the noise kind "sheet").
+  std::vector<double> profile;
   OutputKind output_kind = OutputKind::logits;
   std::string output_meaning;
   nlohmann::json json;  // the card as given, with inkgen's additions, for records

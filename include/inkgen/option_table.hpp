@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "inkgen/attribution_options.hpp"
 #include "inkgen/crop.hpp"
 #include "inkgen/optimize_options.hpp"
 
@@ -46,29 +47,34 @@ struct JobSettings {
   bool freeze = true;
   std::optional<int> z0;  // unset: the card's z0, else the centred window
 
+  Recipe recipe = Recipe::minimal;  // the defaults of the optimization options below
   OptimizeOptions optimize;
   std::optional<double> lr;  // unset: the optimizer's own default (default_learning_rate)
   NoiseKind noise = NoiseKind::uniform;
   std::string noise_range;  // empty: the card's valid range
   int batch = 1;            // starts that go to the device together
+
+  AttributionOptions attribution;  // inkgen attribute
 };
 
 // How a value is spelled in JSON (a JOBS line) and checked before it is stored.
 enum class OptionType {
-  text,     // a string
-  list,     // "a,b,..." or a JSON list of numbers, kept as the text "a,b,..."
-  integer,  // a whole number within int
-  real,     // a number ("nan"/"inf" as strings pass here, for validation to refuse)
-  seed,     // a whole number 0..2^63-1
-  flag,     // true or false; on the command line a flag without value
-  crops,    // "auto" or a list of "x1,y1,x2,y2" / [x1,y1,x2,y2]
+  text,         // a string
+  list,         // "a,b,..." or a JSON list of numbers, kept as the text "a,b,..."
+  integer,      // a whole number within int
+  real,         // a number ("nan"/"inf" as strings pass here, for validation to refuse)
+  real_or_off,  // a number, or "off"
+  seed,         // a whole number 0..2^63-1
+  flag,         // true or false; on the command line a flag without value
+  crops,        // "auto" or a list of "x1,y1,x2,y2" / [x1,y1,x2,y2]
 };
 
 // Where an option is offered.
 enum OptionScope : unsigned {
-  in_single = 1,  // maximize, minimize
-  in_batch = 2,   // batch's command line (defaults for every line)
-  in_jobs = 4,    // a key of a JOBS line
+  in_single = 1,     // maximize, minimize
+  in_batch = 2,      // batch's command line (defaults for every line)
+  in_jobs = 4,       // a key of a JOBS line
+  in_attribute = 8,  // attribute
 };
 
 struct OptionSpec {
@@ -120,7 +126,8 @@ struct JobRequest {
 // The line's values over the defaults' (the line wins).
 JobRequest merge_requests(JobRequest line, const JobRequest& defaults);
 
-// Applies every value to JobSettings{}; then the defaults that depend on other options (the
+// Applies the recipe (and the mode, which its targets depend on) to JobSettings{}, then every
+// other value; then the defaults that depend on other options (the
 // learning rate on the optimizer, the Fourier range on the source). Throws Error(usage) naming
 // the option for a value it does not take.
 JobSettings resolve_settings(const JobRequest& request);

@@ -20,7 +20,9 @@ struct StartVolume {
   nlohmann::json source;  // for run.json: {"kind": "noise", ...} or {"kind": "segment", ...}
 };
 
-
+// Noise start `index` of `seed`, drawn alone (noise kind auto resolved against the card).
+StartVolume noise_start(const ModelCard& card, const NoiseSpec& noise, std::uint64_t seed,
+                        int index);
 // `count` noise starts; start i depends on (seed, i) alone, not on how many are drawn.
 std::vector<StartVolume> noise_starts(const ModelCard& card, int count, const NoiseSpec& noise,
                                       std::uint64_t seed);

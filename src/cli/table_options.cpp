@@ -10,7 +10,7 @@ namespace {
 
 std::string default_text(const OptionSpec& option) {
   if (!option.record) return "";
-  const nlohmann::json v = option.record(JobSettings{});
+  const nlohmann::json v = option.record(resolve_settings(JobRequest{}));
   if (v.is_null() || v == "unset") return "";
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
@@ -21,6 +21,8 @@ const char* type_name(OptionType type) {
       return "INT";
     case OptionType::real:
       return "NUMBER";
+    case OptionType::real_or_off:
+      return "NUMBER|off";
     case OptionType::seed:
       return "UINT";
     case OptionType::list:

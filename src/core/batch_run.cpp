@@ -46,21 +46,9 @@ class SegmentCache {
   std::map<std::string, Entry> entries_;
 };
 
-// Noise start i of a line, as noise_starts would draw it, without drawing the i before it.
-StartVolume noise_start(const ModelCard& card, const BatchJob& job) {
-  const std::uint64_t seed = start_seed(job.optimize.seed, job.noise_index);
-  NoiseSpec noise = job.noise;
-  // noise_starts checks the range against the card; one start of seed 0 costs one volume.
-  StartVolume start = noise_starts(card, 1, noise, 0).front();
-  const double lo = start.source["range"][0], hi = start.source["range"][1];
-  start.values = make_noise(
-      noise.kind, {card.channels(), card.depth(), card.height(), card.width()}, lo, hi, seed);
-  start.source["seed"] = seed;
-  return start;
-}
-
 StartVolume job_start(const InkModel& model, const BatchJob& job, SegmentCache& segments) {
-  if (job.source == JobSource::noise) return noise_start(model.card, job);
+  if (job.source == JobSource::noise)
+    return noise_start(model.card, job.noise, job.optimize.seed, job.noise_index);
   const Segment& segment = segments.get(job.segment);
   const int z0 = job.z0.value_or(model.card.default_z0(segment.layer_count()));
   return segment_start(model.card, segment, job.crop, z0);

@@ -1,5 +1,7 @@
 #include "inkgen/model_card.hpp"
 
+#include <algorithm>
+
 #include <sstream>
 
 #include "inkgen/error.hpp"
@@ -135,6 +137,20 @@ ModelCard parse_model_card(const nlohmann::json& card, const std::string& origin
       if (!z.is_number_integer() || z.get<int>() < 0)
         card_error(origin, "'input.z0' must be an integer >= 0");
       out.z0 = z.get<int>();
+    }
+    if (input.contains("profile")) {
+      const auto& pr = input.at("profile");
+      const bool ok = pr.is_array() && static_cast<std::int64_t>(pr.size()) == out.input_shape[1] &&
+                      std::all_of(pr.begin(), pr.end(), [&](const nlohmann::json& v) {
+                        return v.is_number() && v.get<double>() >= out.range_lo &&
+                               v.get<double>() <= out.range_hi;
+                      });
+      if (!ok) {
+        card_error(origin, "'input.profile' must list one value per layer (" +
+                               std::to_string(out.input_shape[1]) + ") inside input.range");
+      }
+      for (const auto& v : pr)
+        out.profile.push_back(v.get<double>());
     }
 
     const auto& output = require(card, "output", "", origin);

@@ -53,6 +53,10 @@ void check_options(const OptimizeOptions& o) {
         std::to_string(*o.stop_at));
   }
   if (o.save_every < 0) bad("--save-every must be >= 0 steps, got " + std::to_string(o.save_every));
+  if (!std::isfinite(o.grad_blur) || o.grad_blur < 0 || o.grad_blur > 16) {
+    bad("--grad-blur must be a sigma of 0 to 16 voxels (0: off), got " +
+        std::to_string(o.grad_blur));
+  }
 }
 
 std::vector<InkScore> score_volumes(const InkModel& model, const at::Tensor& volumes) {
@@ -150,15 +154,30 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
     if (reg.diversity > 0)
       objective =
           objective + reg.diversity * static_cast<double>(n) * diversity_penalty(xi, origin);
-    const auto grad = torch::autograd::grad({objective}, {theta_i})[0];
-    {
-      at::NoGradGuard no_grad;
-      pending.push_back(score_rows(cells.detach()));
+    at::Tensor grad = torch::autograd::grad({objective}, {theta_i})[0];
+    at::NoGradGuard no_grad;
+    const at::Tensor rows = score_rows(cells.detach());
+    pending.push_back(rows);
+    if (options.grad_blur > 0 && param.kind() == ParamKind::pixel)
+      grad = gaussian_blur_3d(grad, options.grad_blur, options.grad_blur);
+    if (options.stop_at) {
+      // A start that has reached the target keeps the volume that reached it (no update at all:
+      // Adam's momentum would move it on), while the others go on. Decided on the device, from
+      // the scores this step computed anyway, so that nothing waits for the host.
+      const auto p = rows.select(1, 1).to(theta.scalar_type());
+      const auto done = options.direction == Direction::maximize ? p.ge(*options.stop_at)
+                                                                 : p.le(*options.stop_at);
+      std::vector<int64_t> shape(theta.dim(), 1);
+      shape[0] = theta.size(0);
+      const auto keep = done.reshape(shape);
+      const at::Tensor before = theta.clone();
+      rule.apply(theta, grad);
+      theta = at::where(keep, before, theta);
+    } else {
+      rule.apply(theta, grad);
     }
-    rule.apply(theta, grad);
     if (param.kind() == ParamKind::pixel) {
       // A Fourier volume stays in range by construction and is low-pass by its scaling.
-      at::NoGradGuard no_grad;
       if (reg.blur_every > 0 && step % reg.blur_every == 0) {
         theta = gaussian_blur_3d(theta, reg.blur_sigma, reg.blur_sigma);
       }
@@ -168,7 +187,6 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
     if (step % std::max(1, options.report_every) == 0 || step == options.steps) flush(step);
     if (result.reached_stop_at) break;
     if (options.save_every > 0 && step % options.save_every == 0 && callbacks.on_snapshot) {
-      at::NoGradGuard no_grad;
       callbacks.on_snapshot(step, param.volume(theta).to(at::kCPU));
     }
   }

@@ -298,6 +298,15 @@ std::vector<OptionSpec> make_table() {
       },
       [](const S& s) { return or_text(s.z0, "card"); }));
   // The optimization.
+  t.push_back(text(
+      "recipe",
+      "The defaults of the options below: minimal (a minimal change along the blurred gradient, "
+      "stopped at the target probability: shows what the model reads) or classic (200 Adam "
+      "steps of the mean logit)",
+      [](const json& v, S& s) {
+        s.recipe = parse_enum(recipe_names, v.get<std::string>(), "--recipe");
+      },
+      [](const S& s) { return json(enum_name(recipe_names, s.recipe)); }));
   t.push_back(typed(
       OptionType::integer, "steps", "Optimization steps",
       [](const json& v, S& s) { s.optimize.steps = v.get<int>(); },
@@ -322,11 +331,15 @@ std::vector<OptionSpec> make_table() {
       [](const json& v, S& s) { s.optimize.seed = v.get<std::uint64_t>(); },
       [](const S& s) { return json(s.optimize.seed); }));
   t.push_back(text(
-      "noise", "uniform, gaussian or smooth (low-pass) noise",
+      "noise",
+      "uniform, gaussian, smooth (low-pass), sheet (the card's mean depth profile plus small "
+      "noise) or auto (sheet when the card has a profile, else uniform)",
       [](const json& v, S& s) { s.noise = parse_noise_kind(v.get<std::string>()); },
       [](const S& s) { return json(to_string(s.noise)); }));
   t.push_back(typed(
-      OptionType::list, "noise-range", "lo,hi of the noise (default: the card's valid range)",
+      OptionType::list, "noise-range",
+      "lo,hi of the noise (default: the card's valid range; sheet: around the profile, "
+      "-0.05,0.05)",
       [](const json& v, S& s) { s.noise_range = v.get<std::string>(); },
       [](const S& s) { return or_text(s.noise_range, "card"); }));
   {
@@ -393,10 +406,18 @@ std::vector<OptionSpec> make_table() {
       [](const json& v, S& s) { s.optimize.regularizers.diversity = v.get<double>(); },
       [](const S& s) { return json(s.optimize.regularizers.diversity); }));
   t.push_back(typed(
-      OptionType::real, "stop-at",
-      "Stop when every start's ink probability is at least P (maximize) or at most P (minimize)",
-      [](const json& v, S& s) { s.optimize.stop_at = v.get<double>(); },
-      [](const S& s) { return s.optimize.stop_at ? json(*s.optimize.stop_at) : json(nullptr); }));
+      OptionType::real_or_off, "stop-at",
+      "A start stops once its ink probability is at least P (maximize) or at most P (minimize); "
+      "off: run every step (recipe minimal: 0.9 for maximize, 0.1 for minimize)",
+      [](const json& v, S& s) {
+        s.optimize.stop_at = v == "off" ? std::nullopt : std::optional<double>(v.get<double>());
+      },
+      [](const S& s) { return s.optimize.stop_at ? json(*s.optimize.stop_at) : json("off"); }));
+  t.push_back(typed(
+      OptionType::real, "grad-blur",
+      "Sigma in voxels of a 3D Gaussian blur of each step's gradient (0: none)",
+      [](const json& v, S& s) { s.optimize.grad_blur = v.get<double>(); },
+      [](const S& s) { return json(s.optimize.grad_blur); }));
   {
     OptionSpec batch = typed(
         OptionType::integer, "batch",
@@ -411,6 +432,75 @@ std::vector<OptionSpec> make_table() {
         [](const S& s) { return json(s.batch); });
     batch.scopes = in_single | in_batch;
     t.push_back(batch);
+  }
+  // inkgen attribute: which voxels make the model say ink.
+  const auto attribution_only = [](OptionSpec o) {
+    o.scopes = in_attribute;
+    return o;
+  };
+  t.push_back(attribution_only(text(
+      "method",
+      "Attribution: cells (each output cell's logit weighted by its ink probability), gradient "
+      "(of the mean logit), smoothgrad (mean gradient over noisy copies) or ig (integrated "
+      "gradients from the crop blurred in x,y)",
+      [](const json& v, S& s) {
+        s.attribution.method = parse_attribution_method(v.get<std::string>());
+      },
+      [](const S& s) { return json(to_string(s.attribution.method)); })));
+  t.push_back(attribution_only(typed(
+      OptionType::integer, "samples", "Attribution: smoothgrad's noisy copies, ig's path steps",
+      [](const json& v, S& s) {
+        const int n = v.get<int>();
+        if (n < 1 || n > AttributionOptions::max_samples)
+          throw Error(ErrorKind::usage, "--samples must be 1.." +
+                                            std::to_string(AttributionOptions::max_samples) +
+                                            ", got " + std::to_string(n));
+        s.attribution.samples = n;
+      },
+      [](const S& s) { return json(s.attribution.samples); })));
+  t.push_back(attribution_only(typed(
+      OptionType::real, "noise-sd",
+      "Attribution, smoothgrad: sd of the noise on the model's input scale (default: 0.05 of the "
+      "card's valid range)",
+      [](const json& v, S& s) {
+        const double sd = v.get<double>();
+        if (!std::isfinite(sd) || sd <= 0)
+          throw Error(ErrorKind::usage,
+                      "--noise-sd must be a positive finite number, got " + describe(v));
+        s.attribution.noise_sd = sd;
+      },
+      [](const S& s) {
+        return s.attribution.noise_sd ? json(*s.attribution.noise_sd) : json("0.05*range");
+      })));
+  t.push_back(attribution_only(typed(
+      OptionType::real, "smooth",
+      "Attribution: sigma in voxels of a 3D Gaussian blur of the map (0: off)",
+      [](const json& v, S& s) {
+        const double sigma = v.get<double>();
+        if (!std::isfinite(sigma) || sigma < 0 || sigma > 100)
+          throw Error(ErrorKind::usage,
+                      "--smooth must be a sigma of 0..100 voxels (0: off), got " + describe(v));
+        s.attribution.smooth = sigma;
+      },
+      [](const S& s) { return json(s.attribution.smooth); })));
+  t.push_back(attribution_only(typed(
+      OptionType::real, "threshold",
+      "Attribution: zero what is below this fraction of the crop's max |A| and shrink the rest "
+      "by it (0: off)",
+      [](const json& v, S& s) {
+        const double f = v.get<double>();
+        if (!std::isfinite(f) || f < 0 || f >= 1)
+          throw Error(
+              ErrorKind::usage,
+              "--threshold must be a fraction in [0, 1) of max |A| (0: off), got " + describe(v));
+        s.attribution.threshold = f;
+      },
+      [](const S& s) { return json(s.attribution.threshold); })));
+  // The options attribute shares with the optimization commands.
+  for (auto& o : t) {
+    for (const char* key : {"segment", "crops", "z0", "model", "input-shape", "scale", "range",
+                            "output-kind", "precision", "freeze", "seed", "name", "batch"})
+      if (o.key == key) o.scopes |= in_attribute;
   }
   return t;
 }
@@ -469,6 +559,9 @@ json check_option_value(const OptionSpec& option, const json& v, const std::stri
                         fail);
     case OptionType::real:
       return as_real(v, label, fail);
+    case OptionType::real_or_off:
+      if (v == "off") return v;
+      return as_real(v, label, fail);
     case OptionType::seed:
       if (v.is_number_unsigned()) return v;
       return static_cast<std::uint64_t>(
@@ -509,10 +602,16 @@ JobRequest merge_requests(JobRequest line, const JobRequest& defaults) {
 
 JobSettings resolve_settings(const JobRequest& request) {
   JobSettings s;
-  for (const auto& o : option_table()) {
+  const auto apply = [&](const OptionSpec& o) {
     const auto it = request.values.find(o.key);
     if (it != request.values.end()) o.apply(it->second, s);
-  }
+  };
+  // The recipe first, with the mode its targets depend on; then what was given one by one.
+  apply(*find_option("recipe"));
+  apply(*find_option("mode"));
+  apply_recipe(s.recipe, s.mode.value_or(Direction::maximize), s.optimize, s.noise);
+  for (const auto& o : option_table())
+    if (o.key != "recipe" && o.key != "mode") apply(o);
   s.optimize.rule.lr = s.lr.value_or(default_learning_rate(s.optimize.rule.kind));
   if (s.mode) s.optimize.direction = *s.mode;
   // A noise start may become anything in range; a real crop should stay itself where unchanged.

@@ -15,8 +15,39 @@ std::uint64_t start_seed(std::uint64_t seed, int index) {
   return z ^ (z >> 31);
 }
 
-std::vector<StartVolume> noise_starts(const ModelCard& card, int count, const NoiseSpec& noise,
-                                      std::uint64_t seed) {
+StartVolume noise_start(const ModelCard& card, const NoiseSpec& given, std::uint64_t seed,
+                        int index) {
+  NoiseSpec noise = given;
+  if (noise.kind == NoiseKind::auto_)
+    noise.kind = card.profile.empty() ? NoiseKind::uniform : NoiseKind::sheet;
+  const std::vector<std::int64_t> shape{card.channels(), card.depth(), card.height(), card.width()};
+  const std::uint64_t s = start_seed(seed, index);
+  StartVolume start;
+  if (noise.kind == NoiseKind::sheet) {
+    // The card's profile, the same in every pixel of a layer, plus uniform noise around it.
+    if (card.profile.empty()) {
+      throw Error(ErrorKind::usage, "--noise sheet needs the card's input.profile, which model '" +
+                                        card.name + "' has not; use --noise uniform or smooth");
+    }
+    const double width = card.range_hi - card.range_lo;
+    // +-0.05 on the Grand Prize scale (range 0..200/255), in proportion on others.
+    const double half = 0.05 * width / (200.0 / 255.0);
+    const double lo = noise.range ? (*noise.range)[0] : -half;
+    const double hi = noise.range ? (*noise.range)[1] : half;
+    if (!(lo < hi) || lo < -width || hi > width) {
+      throw Error(ErrorKind::usage,
+                  "--noise-range " + std::to_string(lo) + "," + std::to_string(hi) +
+                      " of --noise sheet is the noise around the profile: give lo < hi within "
+                      "+-" +
+                      std::to_string(width));
+    }
+    const auto profile =
+        at::tensor(card.profile, at::kDouble).to(at::kFloat).reshape({1, card.depth(), 1, 1});
+    start.values = (make_noise(NoiseKind::uniform, shape, lo, hi, s) + profile)
+                       .clamp(card.range_lo, card.range_hi);
+    start.source = {{"kind", "noise"}, {"noise", "sheet"}, {"range", {lo, hi}}, {"seed", s}};
+    return start;
+  }
   const double lo = noise.range ? (*noise.range)[0] : card.range_lo;
   const double hi = noise.range ? (*noise.range)[1] : card.range_hi;
   if (!(lo < hi) || lo < card.range_lo || hi > card.range_hi) {
@@ -25,16 +56,17 @@ std::vector<StartVolume> noise_starts(const ModelCard& card, int count, const No
                                       std::to_string(card.range_lo) + ", " +
                                       std::to_string(card.range_hi) + "]");
   }
+  start.values = make_noise(noise.kind, shape, lo, hi, s);
+  start.source = {
+      {"kind", "noise"}, {"noise", to_string(noise.kind)}, {"range", {lo, hi}}, {"seed", s}};
+  return start;
+}
+
+std::vector<StartVolume> noise_starts(const ModelCard& card, int count, const NoiseSpec& noise,
+                                      std::uint64_t seed) {
   std::vector<StartVolume> starts;
-  for (int i = 0; i < count; ++i) {
-    const std::uint64_t s = start_seed(seed, i);
-    StartVolume start;
-    start.values = make_noise(
-        noise.kind, {card.channels(), card.depth(), card.height(), card.width()}, lo, hi, s);
-    start.source = {
-        {"kind", "noise"}, {"noise", to_string(noise.kind)}, {"range", {lo, hi}}, {"seed", s}};
-    starts.push_back(std::move(start));
-  }
+  for (int i = 0; i < count; ++i)
+    starts.push_back(noise_start(card, noise, seed, i));
   return starts;
 }
 

@@ -8,10 +8,18 @@
 
 namespace inkgen {
 
-
 void UpdateRule::apply(at::Tensor& x, const at::Tensor& grad) {
   at::NoGradGuard no_grad;
   switch (options_.kind) {
+    case OptimizerKind::ngd: {
+      // Each start alone: its step is lr * sqrt(voxels) long, so lr is the RMS change of a voxel.
+      const int64_t n = x.size(0);
+      const auto flat = grad.reshape({n, -1});
+      const double voxels = static_cast<double>(flat.size(1));
+      const auto norm = flat.norm(2, {1}, true).clamp_min(1e-30);
+      x.sub_((flat / norm).reshape(x.sizes()) * (options_.lr * std::sqrt(voxels)));
+      return;
+    }
     case OptimizerKind::adam: {
       if (!m_.defined()) {
         m_ = at::zeros_like(x);

@@ -1,6 +1,7 @@
 // The four modes from the command line: maximize or minimize ink, from noise or from a segment.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -137,6 +138,41 @@ TEST_F(CliModes, BatchOfStartsGetsOneFolderEach) {
   for (const char* f : {"000", "001", "002"})
     EXPECT_TRUE(fs::exists(tmp_ / "batch" / f / "result" / "00.png")) << f;
   EXPECT_EQ(read_json(tmp_ / "batch" / "run.json")["starts"].size(), 3u);
+}
+
+TEST_F(CliModes, CropAutoTilesTheSegmentAndBatchRecordsTheSameOptionNames) {
+  auto args = base("maximize", "segment", "auto");
+  args.erase(std::find(args.begin(), args.end(), "--crop"),
+             std::find(args.begin(), args.end(), "--z0"));
+  args.insert(args.end(),
+              {"--crop", "auto", "--stride", "8", "--sample", "2", "--batch", "2", "--steps", "2"});
+  const auto r = run_inkgen(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto single = read_json(tmp_ / "auto" / "run.json");
+  ASSERT_EQ(single["starts"].size(), 2u);  // 2 of the 4 16x16 tiles on an 8-pixel grid
+  EXPECT_EQ(single["options"]["crops"], "auto");
+  EXPECT_EQ(single["options"]["source"], "segment");
+
+  // batch takes --crop auto too, and its job records name every option as the single command.
+  std::ofstream(tmp_ / "jobs.txt") << (tmp_ / "seg").string() << "\n";
+  const auto b =
+      run_inkgen({"batch", (tmp_ / "jobs.txt").string(), "--out", (tmp_ / "b").string(), "--model",
+                  test_model("tiny-map.pt").string(), "--mode", "maximize", "--crop", "auto",
+                  "--sample", "1", "--steps", "2", "--z0", "1", "--quiet"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  nlohmann::json job;
+  for (const auto& e : fs::recursive_directory_iterator(tmp_ / "b"))
+    if (e.path().filename() == "run.json") job = read_json(e.path());
+  ASSERT_TRUE(job.is_object());
+  for (const auto& [name, value] : job["options"].items()) {
+    // Where the job sits in its batch, which a single command has not.
+    if (name == "jobs_line" || name == "jobs_file" || name == "index" || name == "key") continue;
+    EXPECT_TRUE(single["options"].contains(name)) << name << " is only in the batch's record";
+  }
+  for (const auto& [name, value] : single["options"].items()) {
+    if (name == "out" || name == "force" || name == "batch") continue;
+    EXPECT_TRUE(job["options"].contains(name)) << name << " is only in the single record";
+  }
 }
 
 TEST_F(CliModes, SeveralCropsOfOneSegment) {
@@ -290,7 +326,8 @@ TEST_F(CliModes, FourierMaximizeAndMinimize) {
   for (const char* command : {"maximize", "minimize"}) {
     const std::string out = std::string("f-") + command;
     auto args = base(command, "noise", out);
-    args.insert(args.end(), {"--param", "fourier"});
+    // The classic recipe runs every step; the minimal one would stop this start at once.
+    args.insert(args.end(), {"--param", "fourier", "--recipe", "classic"});
     ASSERT_EQ(run_inkgen(args).exit_code, 0);
     const auto record = read_json(tmp_ / out / "run.json");
     const auto& s = record["starts"][0];
@@ -341,8 +378,9 @@ TEST(CliInterrupt, SigtermToo) {
   interrupt_with(SIGTERM);
 }
 
-// The real model on the real scroll chunk: each mode reaches its goal within 200 Adam steps, and
-// `inkgen score` on the written volume agrees with the final score.
+// The real model on the real scroll chunk: each mode reaches the minimal recipe's target (0.9 for
+// ink, 0.1 for none) within 200 steps, and `inkgen score` on the written volume agrees with the
+// final score.
 TEST(CliModesReal, RealModelReachesItsGoalsAndTheVolumeAgrees) {
   const auto shared = test::shared_dir();
   if (!shared) GTEST_SKIP() << "../shared is not present";
@@ -361,9 +399,9 @@ TEST(CliModesReal, RealModelReachesItsGoalsAndTheVolumeAgrees) {
       const auto record = read_json(out / "run.json");
       const double p = record["starts"][0]["final_score"]["probability"];
       if (std::string(command) == "maximize") {
-        EXPECT_GT(p, 0.99) << out;
+        EXPECT_GE(p, 0.9) << out;
       } else {
-        EXPECT_LT(p, 0.01) << out;
+        EXPECT_LE(p, 0.1) << out;
       }
       const auto score =
           run_inkgen({"score", "--model", model, "--segment", (out / "volume").string(), "--crop",

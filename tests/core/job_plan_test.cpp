@@ -64,7 +64,7 @@ TEST_F(BatchJobPlan, JobsComeInLineThenCropOrderWithTheirFolders) {
   EXPECT_EQ(p.jobs[4].optimize.regularizers.tv, 0.1);
   EXPECT_FALSE(p.jobs[0].z0.has_value());    // the card's, when the job runs
   EXPECT_EQ(p.jobs[0].optimize.steps, 200);  // the single commands' defaults
-  EXPECT_EQ(p.jobs[0].optimize.rule.kind, OptimizerKind::adam);
+  EXPECT_EQ(p.jobs[0].optimize.rule.kind, OptimizerKind::ngd);  // the minimal recipe
   // The crops of one line share a group; other lines do not.
   EXPECT_EQ(p.jobs[0].group, p.jobs[1].group);
   EXPECT_NE(p.jobs[0].group, p.jobs[4].group);

@@ -56,6 +56,18 @@ TEST(ModelCard, ReadsInkgenExtensions) {
   EXPECT_DOUBLE_EQ(card.range_hi, 200.0 / 255.0);
 }
 
+TEST(ModelCard, ReadsTheDepthProfileAndRefusesOneThatDoesNotFit) {
+  const std::string head = R"({"name":"x","output":{"kind":"logits"},"input":{"shape":[1,3,8,8],)"
+                           R"("scale":"raw16/65535",)";
+  const ModelCard card = parse_model_card_text(head + R"("profile":[0.1,0.5,0.2]}})", "test");
+  EXPECT_EQ(card.profile, (std::vector<double>{0.1, 0.5, 0.2}));
+  EXPECT_TRUE(parse_model_card_text(head + R"("range":[0,1]}})", "t").profile.empty());
+  EXPECT_NE(card_error_of(head + R"("profile":[0.1,0.5]}})").find("input.profile"),
+            std::string::npos);
+  EXPECT_NE(card_error_of(head + R"("profile":[0.1,0.5,2.0]}})").find("input.profile"),
+            std::string::npos);
+}
+
 TEST(ModelCard, NamesTheMissingKey) {
   EXPECT_NE(
       card_error_of(

@@ -253,6 +253,39 @@ TEST(Optimization, StopsWhenEveryStartReachedTheGoal) {
   EXPECT_THROW(check_options(o), Error);
 }
 
+TEST(Optimization, AStartThatReachedTheGoalKeepsItsVolumeWhileTheOthersGoOn) {
+  const InkModel m = load_ink_model(test_model("tiny-scalar.pt"), {});
+  const auto start = noise_batch(m, 2, 4);
+  const auto p = score_volumes(m, start);
+  ASSERT_NE(p[0].probability, p[1].probability);
+  const int ahead = p[0].probability > p[1].probability ? 0 : 1;
+  auto o = options(Direction::maximize, 30);
+  o.rule.lr = 0.05;  // Adam: without the freeze its momentum would move the start that is done
+  o.stop_at = 0.5 * (p[0].probability + p[1].probability);
+  const auto r = optimize_input(m, start, o);
+  EXPECT_TRUE(at::equal(r.result[ahead], r.start[ahead]));
+  EXPECT_FALSE(at::equal(r.result[1 - ahead], r.start[1 - ahead]));
+  EXPECT_GE(r.final_scores[1 - ahead].probability, *o.stop_at - 0.02);
+}
+
+TEST(Optimization, ABlurredGradientMakesASmoothChangeAtTheSameStepLength) {
+  const InkModel m = load_ink_model(test_model("tiny-map.pt"), {});
+  const auto start = noise_batch(m, 1, 2);
+  auto o = options(Direction::maximize, 3);
+  o.rule = {OptimizerKind::ngd, 1e-3};
+  const auto raw = optimize_input(m, start, o);
+  o.grad_blur = 1.5;
+  const auto blurred = optimize_input(m, start, o);
+  const auto roughness = [](const at::Tensor& d) {
+    return total_variation_3d(d).item<double>() / d.abs().mean().item<double>();
+  };
+  const auto d_raw = raw.result - raw.start, d_blur = blurred.result - blurred.start;
+  EXPECT_LT(roughness(d_blur), 0.6 * roughness(d_raw));
+  EXPECT_GT(blurred.final_scores[0].logit, blurred.start_scores[0].logit);
+  o.grad_blur = -1;
+  EXPECT_THROW(check_options(o), Error);
+}
+
 TEST(Optimization, InkMapsHaveTheOutputsLastTwoDimensions) {
   const InkModel map = load_ink_model(test_model("tiny-map.pt"), {});
   const auto m = ink_maps(map, noise_batch(map, 2));

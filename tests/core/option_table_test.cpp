@@ -43,18 +43,45 @@ TEST(OptionTable, EveryJobsKeyIsAnOptionOfTheSingleCommandsAndOfBatch) {
   EXPECT_NE(find_option("crops")->scopes & in_batch, 0u);  // batch --crop auto is an option
 }
 
-TEST(OptionTable, DefaultsAreReadOffTheCoreStructs) {
+TEST(OptionTable, DefaultsAreReadOffTheCoreStructsAndTheRecipe) {
   const nlohmann::json d = record_settings(resolve_settings(JobRequest{}), in_jobs);
-  const OptimizeOptions core;
+  OptimizeOptions core;
+  NoiseKind noise = NoiseKind::uniform;
+  apply_recipe(Recipe::minimal, Direction::maximize, core, noise);
+  EXPECT_EQ(d["recipe"], "minimal");
   EXPECT_EQ(d["steps"], core.steps);
   EXPECT_EQ(d["lr"], default_learning_rate(core.rule.kind));
-  EXPECT_EQ(d["optimizer"], to_string(core.rule.kind));
-  EXPECT_EQ(d["objective"], to_string(core.objective));
+  EXPECT_EQ(d["optimizer"], "ngd");
+  EXPECT_EQ(d["objective"], "bce");
+  EXPECT_EQ(d["grad_blur"], core.grad_blur);
+  EXPECT_EQ(d["stop_at"], 0.9);
+  EXPECT_EQ(d["noise"], "auto");
   EXPECT_EQ(d["blur_sigma"], core.regularizers.blur_sigma);
   EXPECT_EQ(d["report_every"], core.report_every);
   EXPECT_EQ(d["clamp"], core.clamp);
   EXPECT_EQ(d["z0"], "card");
   EXPECT_EQ(d["model"], "bundled");
+}
+
+TEST(OptionTable, TheRecipeSetsDefaultsThatSingleOptionsOverride) {
+  JobRequest r;
+  r.values = {{"mode", "minimize"}};
+  EXPECT_EQ(resolve_settings(r).optimize.stop_at, 0.1);  // the minimal recipe's target
+  r.values["recipe"] = "classic";
+  const JobSettings classic = resolve_settings(r);
+  EXPECT_EQ(classic.optimize.rule.kind, OptimizerKind::adam);
+  EXPECT_EQ(classic.optimize.rule.lr, 0.01);
+  EXPECT_EQ(classic.optimize.objective, Objective::logit);
+  EXPECT_EQ(classic.optimize.grad_blur, 0.0);
+  EXPECT_FALSE(classic.optimize.stop_at.has_value());
+  EXPECT_EQ(classic.noise, NoiseKind::uniform);
+  r.values["objective"] = "bce";
+  r.values["stop-at"] = 0.3;
+  EXPECT_EQ(resolve_settings(r).optimize.objective, Objective::bce);
+  EXPECT_EQ(resolve_settings(r).optimize.stop_at, 0.3);
+  r.values["recipe"] = "minimal";
+  r.values["stop-at"] = "off";
+  EXPECT_FALSE(resolve_settings(r).optimize.stop_at.has_value());
 }
 
 TEST(OptionTable, RunJsonNamesAreTheKeysForEveryScope) {

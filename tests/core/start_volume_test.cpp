@@ -5,6 +5,7 @@
 
 #include "inkgen/error.hpp"
 #include "inkgen/ink_model.hpp"
+#include "inkgen/model_card.hpp"
 #include "test_support.hpp"
 
 namespace inkgen {
@@ -21,6 +22,29 @@ TEST(StartVolume, NoiseStartDependsOnSeedAndIndexAlone) {
   // The default range is the card's valid range.
   EXPECT_LE(four[3].values.max().item<double>(), 200.0 / 255.0 + 1e-6);
   EXPECT_EQ(four[1].source["kind"], "noise");
+}
+
+TEST(StartVolume, SheetNoiseIsTheCardsProfilePlusSmallNoise) {
+  ModelCard card = parse_model_card_text(
+      R"({"name":"x","output":{"kind":"logits"},"input":{"shape":[1,4,16,16],)"
+      R"("scale":"min(raw16>>8,200)/255","profile":[0.1,0.3,0.5,0.2]}})",
+      "test");
+  NoiseSpec sheet;
+  sheet.kind = NoiseKind::sheet;
+  const auto s = noise_start(card, sheet, 3, 0).values;
+  for (int z = 0; z < 4; ++z) {
+    const auto layer = s[0][z];
+    EXPECT_NEAR(layer.mean().item<double>(), card.profile[z], 0.01) << z;
+    EXPECT_LE((layer - card.profile[z]).abs().max().item<double>(), 0.05 + 1e-6) << z;
+    EXPECT_GT(layer.std().item<double>(), 0.01) << z;  // noise, not a flat layer
+  }
+  NoiseSpec automatic;
+  automatic.kind = NoiseKind::auto_;
+  EXPECT_TRUE(at::equal(noise_start(card, automatic, 3, 0).values, s));
+  EXPECT_EQ(noise_start(card, automatic, 3, 0).source["noise"], "sheet");
+  card.profile.clear();  // no profile: auto is uniform noise, and sheet is refused
+  EXPECT_EQ(noise_start(card, automatic, 3, 0).source["noise"], "uniform");
+  EXPECT_THROW(noise_start(card, sheet, 3, 0), Error);
 }
 
 TEST(StartVolume, NoiseRangeMustLieInsideTheValidRange) {

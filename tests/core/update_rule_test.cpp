@@ -20,6 +20,23 @@ TEST(UpdateRule, AdamFirstStepMovesByLrAgainstTheGradientSign) {
   EXPECT_NEAR(x[2].item<double>(), 0.0, 1e-9);
 }
 
+TEST(UpdateRule, NormalizedStepsMoveEachStartByLrTimesTheRootOfItsVoxels) {
+  UpdateRule rule({OptimizerKind::ngd, 0.01});
+  auto x = at::zeros({2, 1, 2, 3, 4});
+  auto g = at::randn({2, 1, 2, 3, 4});
+  g[1].mul_(1000);  // a start's step does not depend on its gradient's size, nor on the other's
+  rule.apply(x, g);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_NEAR(x[i].norm().item<double>(), 0.01 * std::sqrt(24.0), 1e-6);
+    const double cosine = (x[i] * g[i]).sum().item<double>() /
+                          (x[i].norm().item<double>() * g[i].norm().item<double>());
+    EXPECT_NEAR(cosine, -1.0, 1e-5);  // straight against the gradient
+  }
+  auto still = at::zeros({1, 4});
+  rule.apply(still, at::zeros({1, 4}));  // a zero gradient moves nothing (no division by zero)
+  EXPECT_EQ(still.abs().sum().item<double>(), 0.0);
+}
+
 TEST(UpdateRule, AdamMatchesItsFormulaOverSteps) {
   UpdateRuleOptions o{OptimizerKind::adam, 0.1};
   UpdateRule rule(o);

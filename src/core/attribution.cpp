@@ -1,0 +1,157 @@
+#include "inkgen/attribution.hpp"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
+
+#include <cmath>
+#include <random>
+
+#include "inkgen/error.hpp"
+#include "inkgen/gaussian_blur.hpp"
+#include "inkgen/ink_score.hpp"
+
+namespace inkgen {
+
+namespace {
+
+// Gaussian noise of one sample's shape from its own generator, on the CPU (the same draws on
+// every device).
+at::Tensor attribution_noise(const at::IntArrayRef shape, double sd, std::mt19937_64& rng) {
+  auto out = at::empty(shape, at::kFloat);
+  float* p = out.data_ptr<float>();
+  std::normal_distribution<double> g(0.0, sd);
+  for (int64_t i = 0; i < out.numel(); ++i)
+    p[i] = static_cast<float>(g(rng));
+  return out;
+}
+
+}  // namespace
+
+at::Tensor attribution_target(const at::Tensor& cells, AttributionTarget target) {
+  if (target == AttributionTarget::mean_logit) return cells.mean(1);
+  // softmax(log sigmoid(l)) = p / sum p, without the underflow of p itself for very negative
+  // logits (every cell sure of "no ink" would otherwise divide 0 by 0).
+  const auto weights = at::softmax(at::log_sigmoid(cells.detach()), 1);
+  return (weights * cells).sum(1);
+}
+
+at::Tensor input_gradient(const InkModel& model, const at::Tensor& volumes,
+                          AttributionTarget target) {
+  at::AutoGradMode grad_mode(true);
+  const at::Tensor x = volumes.to(model.device, at::kFloat).detach().requires_grad_(true);
+  const auto cells = cell_logits(forward(model, x), model.card.output_kind);
+  const auto objective = attribution_target(cells, target).sum();
+  // A model whose output does not depend on its input has a zero gradient, not an error.
+  if (!objective.requires_grad()) return at::zeros_like(x).detach();
+  return torch::autograd::grad({objective}, {x})[0].detach().to(at::kFloat);
+}
+
+at::Tensor ig_baseline(const at::Tensor& volumes, double sigma_plane) {
+  at::NoGradGuard no_grad;
+  return gaussian_blur_3d(volumes.to(at::kFloat), 0.0, sigma_plane);
+}
+
+double attribution_noise_sd(const AttributionOptions& options, const ModelCard& card) {
+  return options.noise_sd.value_or(AttributionOptions::noise_sd_fraction *
+                                   (card.range_hi - card.range_lo));
+}
+
+at::Tensor raw_attribution(const InkModel& model, const at::Tensor& volumes,
+                           const AttributionOptions& options,
+                           const std::vector<std::uint64_t>& seeds) {
+  const at::Tensor x = volumes.to(model.device, at::kFloat);
+  const int samples = std::max(1, options.samples);
+  at::Tensor map;
+  switch (options.method) {
+    case AttributionMethod::cells:
+      map = input_gradient(model, x, AttributionTarget::weighted_cells);
+      break;
+    case AttributionMethod::gradient:
+      map = input_gradient(model, x, AttributionTarget::mean_logit);
+      break;
+    case AttributionMethod::smoothgrad: {
+      const auto n = static_cast<std::size_t>(x.size(0));
+      if (seeds.size() != n) {
+        throw Error(ErrorKind::internal, "smoothgrad needs one seed per sample, got " +
+                                             std::to_string(seeds.size()) + " for " +
+                                             std::to_string(n));
+      }
+      std::vector<std::mt19937_64> rngs;
+      for (const auto s : seeds)
+        rngs.emplace_back(s);
+      const double sd = attribution_noise_sd(options, model.card);
+      const auto one = x.sizes().slice(1);
+      map = at::zeros_like(x);
+      for (int k = 0; k < samples; ++k) {
+        std::vector<at::Tensor> noise;
+        for (auto& rng : rngs)
+          noise.push_back(attribution_noise(one, sd, rng));
+        map += input_gradient(model, x + at::stack(noise).to(x.device()),
+                              AttributionTarget::mean_logit);
+      }
+      map /= samples;
+      break;
+    }
+    case AttributionMethod::ig: {
+      const auto x0 = ig_baseline(x, options.baseline_sigma);
+      const auto delta = x - x0;
+      at::Tensor sum = at::zeros_like(x);
+      for (int k = 0; k < samples; ++k) {
+        const double alpha = (k + 0.5) / samples;
+        sum += input_gradient(model, x0 + alpha * delta, AttributionTarget::mean_logit);
+      }
+      map = delta * (sum / samples);
+      break;
+    }
+  }
+  return map.to(at::kCPU).contiguous();
+}
+
+at::Tensor postprocess_attribution(const at::Tensor& maps, double smooth, double threshold) {
+  at::NoGradGuard no_grad;
+  at::Tensor a = maps.to(at::kFloat);
+  if (smooth > 0) a = gaussian_blur_3d(a, smooth, smooth);
+  if (threshold > 0) {
+    const auto n = a.size(0);
+    const auto top = a.abs().reshape({n, -1}).amax(1);
+    std::vector<int64_t> shape(static_cast<std::size_t>(a.dim()), 1);
+    shape[0] = n;
+    const auto cut = (threshold * top).reshape(shape);
+    a = at::sign(a) * at::clamp_min(a.abs() - cut, 0.0);
+  }
+  return a.contiguous();
+}
+
+at::Tensor attribute_volumes(const InkModel& model, const at::Tensor& volumes,
+                             const AttributionOptions& options,
+                             const std::vector<std::uint64_t>& seeds) {
+  at::Tensor map;
+  try {
+    map = raw_attribution(model, volumes, options, seeds);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    // LibTorch's own failures (a backward the model cannot do, a GPU out of memory).
+    throw Error(ErrorKind::model, "the " + std::string(to_string(options.method)) +
+                                      " attribution of model '" + model.card.name +
+                                      "' failed: " + short_reason(e) +
+                                      "; try a smaller --batch, --no-freeze or another --device");
+  }
+  if (!at::isfinite(map).all().item<bool>()) {
+    throw Error(ErrorKind::model, "model '" + model.card.name + "' gave a NaN or infinite " +
+                                      to_string(options.method) +
+                                      " attribution; check the model on this crop");
+  }
+  return postprocess_attribution(map, options.smooth, options.threshold);
+}
+
+std::vector<double> attribution_depth_profile(const at::Tensor& map) {
+  at::Tensor a = map.to(at::kCPU, at::kDouble);
+  while (a.dim() > 3)
+    a = a.select(0, 0);
+  const auto per_layer = a.abs().mean({1, 2}).contiguous();
+  return std::vector<double>(per_layer.data_ptr<double>(),
+                             per_layer.data_ptr<double>() + per_layer.numel());
+}
+
+}  // namespace inkgen

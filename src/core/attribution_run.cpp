@@ -1,0 +1,323 @@
+#include "inkgen/attribution_run.hpp"
+
+#include <ATen/ATen.h>
+#include <torch/version.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <opencv2/imgproc.hpp>
+
+#include "inkgen/atomic_file.hpp"
+#include "inkgen/attribution.hpp"
+#include "inkgen/diff_writer.hpp"
+#include "inkgen/error.hpp"
+#include "inkgen/montage_writer.hpp"
+#include "inkgen/optimization.hpp"
+#include "inkgen/run_record.hpp"
+#include "inkgen/segment_writer.hpp"
+#include "inkgen/slice_stack_writer.hpp"
+#include "inkgen/version.hpp"
+
+namespace inkgen {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The montage's look, as montage_writer draws its own.
+const cv::Scalar attribution_background(38, 38, 38);
+const cv::Scalar attribution_ink(235, 235, 235);
+constexpr int attribution_font = cv::FONT_HERSHEY_SIMPLEX;
+constexpr double attribution_font_scale = 0.45;
+constexpr int attribution_gap = 6;
+constexpr int attribution_label_width = 56;
+constexpr int attribution_header = 26;
+constexpr int attribution_line = 18;
+
+void attribution_text(cv::Mat& canvas, const std::string& s, int x, int baseline_y) {
+  cv::putText(canvas, s, {x, baseline_y}, attribution_font, attribution_font_scale, attribution_ink,
+              1, cv::LINE_AA);
+}
+
+std::string attribution_number(double v, const char* format = "%.3g") {
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, format, v);
+  return buffer;
+}
+
+at::Tensor attribution_dhw(const at::Tensor& v) {
+  at::Tensor t = v.to(at::kCPU, at::kFloat);
+  while (t.dim() > 3)
+    t = t.select(0, 0);
+  return t.contiguous();
+}
+
+// The grey slice with the map over it: red where A > 0, blue where A < 0, opacity |A| / scale.
+cv::Mat attribution_overlay(const at::Tensor& slice, const at::Tensor& map, double lo, double hi,
+                            double scale) {
+  const cv::Mat grey = slice_to_gray8(slice, lo, hi);
+  const auto a = (map / scale).clamp(-1, 1).contiguous();
+  const float* p = a.data_ptr<float>();
+  cv::Mat out(grey.rows, grey.cols, CV_8UC3);
+  for (int y = 0; y < grey.rows; ++y) {
+    for (int x = 0; x < grey.cols; ++x) {
+      const double v = p[y * grey.cols + x], alpha = 0.8 * std::abs(v);
+      const double g = grey.at<uint8_t>(y, x) * (1 - alpha);
+      const auto full = static_cast<uint8_t>(g + 255 * alpha), dim = static_cast<uint8_t>(g);
+      out.at<cv::Vec3b>(y, x) = v >= 0 ? cv::Vec3b(dim, dim, full) : cv::Vec3b(full, dim, dim);
+    }
+  }
+  return out;
+}
+
+// Mean |A| per layer as horizontal bars, layer 0 at the top like the slices above.
+cv::Mat attribution_profile_plot(const std::vector<double>& profile, int tile_w, int tile_h) {
+  cv::Mat out(tile_h, tile_w, CV_8UC3, cv::Scalar(60, 60, 60));
+  const double top = *std::max_element(profile.begin(), profile.end());
+  const double row = static_cast<double>(tile_h) / static_cast<double>(profile.size());
+  for (std::size_t z = 0; z < profile.size(); ++z) {
+    const int length = top > 0 ? static_cast<int>(std::lround((tile_w - 2) * profile[z] / top)) : 0;
+    const int y0 = static_cast<int>(z * row),
+              y1 = std::max(y0 + 1, static_cast<int>((z + 1) * row) - 1);
+    cv::rectangle(out, {1, y0}, {1 + length, y1}, cv::Scalar(80, 170, 240), cv::FILLED);
+  }
+  return out;
+}
+
+// Start slices, attribution slices and the map over the start, side by side; the depth profile
+// below; a colour bar and the caption.
+void write_attribution_montage(const fs::path& path, const at::Tensor& start_volume,
+                               const at::Tensor& map_volume, double lo, double hi, double scale,
+                               const std::vector<double>& profile,
+                               const std::vector<std::string>& caption) {
+  const auto start = attribution_dhw(start_volume);
+  const auto map = attribution_dhw(map_volume);
+  const int depth = static_cast<int>(start.size(0));
+  const int h = static_cast<int>(start.size(1)), w = static_cast<int>(start.size(2));
+  const int zoom = std::max(1, static_cast<int>(std::ceil(128.0 / std::min(h, w))));
+  const int tile_w = w * zoom, tile_h = h * zoom;
+  const auto slices = montage_slices(depth, 8);
+  const int rows = static_cast<int>(slices.size());
+  const int gap = attribution_gap;
+  const int width = attribution_label_width + 3 * (tile_w + gap) + gap;
+  const int extras = attribution_header + tile_h + gap;
+  const int caption_height = (static_cast<int>(caption.size()) + 1) * attribution_line + gap;
+  const int height = attribution_header + rows * (tile_h + gap) + extras + caption_height + 16;
+  int text_width = 0;
+  for (const auto& line : caption) {
+    int baseline = 0;
+    text_width = std::max(
+        text_width,
+        cv::getTextSize(line, attribution_font, attribution_font_scale, 1, &baseline).width + 12);
+  }
+  cv::Mat canvas(height, std::max({width, text_width, 420}), CV_8UC3, attribution_background);
+  const int col[3] = {attribution_label_width, attribution_label_width + tile_w + gap,
+                      attribution_label_width + 2 * (tile_w + gap)};
+  attribution_text(canvas, "start", col[0], 18);
+  attribution_text(canvas, "attribution", col[1], 18);
+  attribution_text(canvas, "over start", col[2], 18);
+  for (int r = 0; r < rows; ++r) {
+    const int z = slices[r];
+    const int y = attribution_header + r * (tile_h + gap);
+    attribution_text(canvas, "z=" + std::to_string(z), 6, y + tile_h / 2 + 5);
+    cv::Mat tiles[3];
+    cv::cvtColor(slice_to_gray8(start.select(0, z), lo, hi), tiles[0], cv::COLOR_GRAY2BGR);
+    tiles[1] = diff_to_colour(map.select(0, z), scale);
+    tiles[2] = attribution_overlay(start.select(0, z), map.select(0, z), lo, hi, scale);
+    for (int i = 0; i < 3; ++i) {
+      cv::Mat big;
+      cv::resize(tiles[i], big, {tile_w, tile_h}, 0, 0, cv::INTER_NEAREST);
+      big.copyTo(canvas(cv::Rect(col[i], y, tile_w, tile_h)));
+    }
+  }
+  int y = attribution_header + rows * (tile_h + gap);
+  attribution_text(canvas, "|A| per layer", col[0], y + 18);
+  attribution_profile_plot(profile, tile_w, tile_h)
+      .copyTo(canvas(cv::Rect(col[0], y + attribution_header, tile_w, tile_h)));
+  y += extras + 4;
+  const int bar_w = std::min(tile_w, 200);
+  for (int x = 0; x < bar_w; ++x) {
+    const double v = 2.0 * x / (bar_w - 1) - 1.0;
+    const auto fade = static_cast<uint8_t>(std::lround(255.0 * (1.0 - std::abs(v))));
+    cv::line(canvas, {col[1] + x, y}, {col[1] + x, y + 8},
+             v >= 0 ? cv::Scalar(fade, fade, 255) : cv::Scalar(255, fade, fade));
+  }
+  attribution_text(canvas, "-" + attribution_number(scale) + " .. +" + attribution_number(scale),
+                   col[1] + bar_w + 8, y + 10);
+  attribution_text(canvas, "blue: against ink, red: for ink", col[1], y + 26);
+  attribution_text(canvas, "grey: " + attribution_number(lo) + ".." + attribution_number(hi),
+                   col[0], y + 10);
+  y += 24 + attribution_line;
+  for (const auto& line : caption) {
+    attribution_text(canvas, line, 6, y);
+    y += attribution_line;
+  }
+  write_image_atomically(path, canvas);
+}
+
+std::string attribution_source_text(const nlohmann::json& source) {
+  if (source.value("kind", "") != "segment" || !source.contains("crop")) return source.dump();
+  const auto& c = source["crop"];
+  return source.value("segment_name", "") + " crop " + std::to_string(c[0].get<int>()) + "," +
+         std::to_string(c[1].get<int>()) + "," + std::to_string(c[2].get<int>()) + "," +
+         std::to_string(c[3].get<int>()) + " z0 " + std::to_string(source.value("z0", 0));
+}
+
+// One start's files, and what run.json says of its map.
+nlohmann::json write_attribution_files(const fs::path& dir, const InkModel& model,
+                                       const AttributionSpec& spec, const at::Tensor& start,
+                                       const at::Tensor& map, const InkScore& score,
+                                       const nlohmann::json& source) {
+  const auto& card = model.card;
+  const auto a = attribution_dhw(map);
+  write_slice_stack(dir / "start", start, card.range_lo, card.range_hi);
+  const double max_positive = std::max(0.0, a.max().item<double>());
+  const double max_negative = std::max(0.0, -a.min().item<double>());
+  // An all-zero map still gets a finite scale, so its pictures come out white, not NaN.
+  const double scale = std::max({max_positive, max_negative, 1e-12});
+  make_directories(dir / "attribution");
+  const int depth = static_cast<int>(a.size(0));
+  for (int z = 0; z < depth; ++z) {
+    write_image_atomically(dir / "attribution" / layer_file_name(z, depth, ".png"),
+                           diff_to_colour(a.select(0, z), scale));
+  }
+  write_float_tiff_stack(dir / "attribution.tif", a);
+  const auto profile = attribution_depth_profile(a);
+  const double sum_abs = a.abs().sum().item<double>();
+  const auto& o = spec.attribution;
+  std::string settings = std::string("method ") + to_string(o.method);
+  if (o.method == AttributionMethod::smoothgrad || o.method == AttributionMethod::ig)
+    settings += ", " + std::to_string(o.samples) + " samples";
+  settings +=
+      ", smooth " + attribution_number(o.smooth) + ", threshold " + attribution_number(o.threshold);
+  write_attribution_montage(
+      dir / "montage.png", start, a, card.range_lo, card.range_hi, scale, profile,
+      {"attribution, " + card.name + ", " + attribution_source_text(source),
+       settings + "   ink probability " + attribution_number(score.probability, "%.4f") +
+           " (logit " + attribution_number(score.logit, "%.2f") + ")"});
+  nlohmann::json j = {{"method", to_string(o.method)}, {"scale", scale},
+                      {"max_positive", max_positive},  {"max_negative", max_negative},
+                      {"sum", a.sum().item<double>()}, {"sum_abs", sum_abs},
+                      {"depth_profile", profile}};
+  if (o.method == AttributionMethod::smoothgrad) {
+    j["samples"] = o.samples;
+    j["noise_sd"] = attribution_noise_sd(o, card);
+  }
+  if (o.method == AttributionMethod::ig) {
+    j["samples"] = o.samples;
+    j["baseline"] = {{"kind", "blurred in x,y"}, {"sigma", o.baseline_sigma}};
+  }
+  return j;
+}
+
+nlohmann::json attribution_scale_json(const InkModel& model) {
+  nlohmann::json j = scale_json(model);
+  for (const char* key : {"diff_png", "diff_tif", "volume"})
+    j.erase(key);  // the optimization's files; an attribution run has none
+  j["attribution_png"] =
+      "attribution/ PNGs: A / attribution.scale in -1..1; red = supports ink, white = 0, blue = "
+      "argues against ink; one scale for all slices of a start";
+  j["attribution_tif"] =
+      "attribution.tif: the map A itself, float32, one page per slice: d(ink target)/d(voxel) "
+      "for gradient methods, a contribution in logits for ig, after smooth and threshold";
+  return j;
+}
+
+}  // namespace
+
+RunOutcome run_attribution(const InkModel& model, const std::vector<StartVolume>& starts,
+                           const AttributionSpec& spec, const std::atomic<bool>* stop) {
+  if (starts.empty()) throw Error(ErrorKind::usage, "nothing to attribute: no crops; give --crop");
+  prepare_output_dir(spec.out, spec.overwrite);
+  // prepare_output_dir clears the optimization's own files; an earlier attribution's go too.
+  if (spec.overwrite == Overwrite::allow) {
+    std::error_code ec;
+    for (const char* name : {"attribution", "attribution.tif"})
+      fs::remove_all(spec.out / name, ec);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::size_t count = starts.size();
+
+  RunOutcome outcome;
+  nlohmann::json& record = outcome.record;
+  record = {{"inkgen_version", INKGEN_VERSION},
+            {"torch_version", TORCH_VERSION},
+            {"status", "running"},
+            {"mode", "attribute"},
+            {"model", model_json(model)},
+            {"device", model.device.str()},
+            {"seed", spec.seed},
+            {"options", spec.options},
+            {"scale", attribution_scale_json(model)},
+            {"started_at", utc_now()},
+            {"starts", nlohmann::json::array()}};
+  for (std::size_t i = 0; i < count; ++i) {
+    record["starts"].push_back({{"index", i},
+                                {"folder", count == 1 ? "." : start_folder("", i, count).string()},
+                                {"source", starts[i].source},
+                                {"status", "pending"}});
+  }
+  const auto write_record = [&] {
+    record["wall_seconds"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    write_text_atomically(spec.out / "run.json", record.dump(2) + "\n");
+    if (count > 1) {
+      for (std::size_t i = 0; i < count; ++i) {
+        if (record["starts"][i]["status"] == "pending") continue;
+        nlohmann::json one = record;
+        one["starts"] = nlohmann::json::array({record["starts"][i]});
+        write_text_atomically(start_folder(spec.out, i, count) / "run.json", one.dump(2) + "\n");
+      }
+    }
+  };
+  write_record();
+
+  try {
+    const std::size_t batch = static_cast<std::size_t>(std::max(1, spec.batch));
+    for (std::size_t first = 0; first < count; first += batch) {
+      if (stop != nullptr && stop->load()) {
+        outcome.status = RunStatus::interrupted;
+        break;
+      }
+      const std::size_t n = std::min(batch, count - first);
+      std::vector<at::Tensor> volumes;
+      std::vector<std::uint64_t> seeds;
+      for (std::size_t i = first; i < first + n; ++i) {
+        volumes.push_back(starts[i].values);
+        seeds.push_back(start_seed(spec.seed, static_cast<int>(i)));
+      }
+      const at::Tensor x = at::stack(volumes);
+      const auto scores = score_volumes(model, x);
+      const at::Tensor maps = attribute_volumes(model, x, spec.attribution, seeds);
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::size_t i = first + k;
+        auto& entry = record["starts"][i];
+        entry["start_score"] = score_json(scores[k]);
+        entry["attribution"] =
+            write_attribution_files(start_folder(spec.out, i, count), model, spec, starts[i].values,
+                                    maps[static_cast<int64_t>(k)], scores[k], starts[i].source);
+        entry["status"] = "done";
+      }
+      write_record();
+    }
+  } catch (const Error& e) {
+    outcome.status = RunStatus::failed;
+    record["status"] = "failed";
+    record["error"] = {{"kind", to_string(e.kind())}, {"message", e.what()}};
+    record["finished_at"] = utc_now();
+    try {
+      write_record();
+    } catch (const Error&) {
+      // The folder may be what failed; the first error is the one to report.
+    }
+    throw;
+  }
+  record["status"] = to_string(outcome.status);
+  record["finished_at"] = utc_now();
+  write_record();
+  return outcome;
+}
+
+}  // namespace inkgen
