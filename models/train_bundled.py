@@ -122,18 +122,39 @@ def load_segment(d):
     return np.stack(layers), ink, mask
 
 
-def depth_profile(segments):
-    """The mean input of each window layer over the papyrus (mask) pixels of the training
-    segments, on the model's scale: what a plain sheet looks like to the model. It goes into the
-    card as input.profile, where inkgen's noise kind "sheet" starts from it (ink labels are not
-    used: ink is a few percent of a few layers)."""
+def depth_profile(segment_dirs, samples=20000, seed=0):
+    """What a plain sheet looks like to the model, per window layer, on the model's scale: the
+    mean (input.profile) and the spread (input.profile_sd) of the papyrus (mask) columns of the
+    training segments, each column first shifted so that its surface (synth's _surface.tif) lies
+    at the segments' mean surface height. Without the alignment the bends of the sheet would
+    smear it into a ramp many layers thick, which no real column looks like. inkgen's noise kind
+    "sheet" starts from profile + profile_sd * smooth noise (ink labels are not used: ink is a
+    few percent of a few layers)."""
     import numpy as np
-    total = np.zeros(DEPTH)
-    count = 0
-    for levels, _ink, mask in segments:
-        total += levels[:, mask].astype(np.float64).sum(axis=1)
-        count += int(mask.sum())
-    return [round(float(v) / 255.0, 6) for v in total / max(count, 1)]
+    from PIL import Image
+    rng = np.random.default_rng(seed)
+    margin = 8
+    columns, surfaces = [], []
+    for d in segment_dirs:
+        name = os.path.basename(os.path.normpath(d))
+        mask = np.array(Image.open(os.path.join(d, f"{name}_mask.png"))) > 0
+        surface = np.array(Image.open(os.path.join(d, f"{name}_surface.tif")), dtype=np.float64)
+        first, last = max(0, Z0 - margin), min(LAYERS, Z0 + DEPTH + margin)
+        stack = np.stack([np.minimum(np.array(Image.open(os.path.join(d, "layers", f"{z:02d}.tif")))
+                                     >> 8, 200) for z in range(first, last)]) / 255.0
+        ys, xs = np.nonzero(mask)
+        pick = rng.choice(len(ys), min(samples // len(segment_dirs), len(ys)), replace=False)
+        for y, x in zip(ys[pick], xs[pick]):
+            columns.append((stack[:, y, x], first))
+            surfaces.append(surface[y, x])
+    mean_surface = float(np.mean(surfaces))
+    aligned = np.empty((len(columns), DEPTH))
+    for k, ((column, first), s) in enumerate(zip(columns, surfaces)):
+        shift = int(round(s - mean_surface))
+        index = np.clip(np.arange(Z0, Z0 + DEPTH) + shift - first, 0, len(column) - 1)
+        aligned[k] = column[index]
+    return ([round(float(v), 6) for v in aligned.mean(axis=0)],
+            [round(float(v), 6) for v in aligned.std(axis=0)])
 
 
 def add_profile(args):
@@ -148,11 +169,12 @@ def add_profile(args):
         range(TRAIN_SEED_BASE, TRAIN_SEED_BASE + args.segments))
     with tempfile.TemporaryDirectory(prefix="inkgen-profile-") as workdir:
         dirs = make_segments(args.inkgen, args.workdir or workdir, "train", seeds, synth_args)
-        card["input"]["profile"] = depth_profile([load_segment(d) for d in dirs])
+        card["input"]["profile"], card["input"]["profile_sd"] = depth_profile(dirs)
     tmp = args.profile_only + ".tmp"
     torch.jit.save(module, tmp, _extra_files={"inkgen.json": json.dumps(card, indent=2)})
     os.replace(tmp, args.profile_only)
-    log(f"wrote input.profile into {args.profile_only}: {card['input']['profile']}")
+    log(f"wrote input.profile and profile_sd into {args.profile_only}: "
+        f"{card['input']['profile']} {card['input']['profile_sd']}")
 
 
 def build_model():
@@ -360,6 +382,7 @@ def main(argv):
         synth = synth_options(train_dirs[0])
         train = [load_segment(d) for d in train_dirs]
         heldout = [load_segment(d) for d in heldout_dirs]
+        profile, profile_sd = depth_profile(train_dirs)
     data_time = time.time() - started
     log(f"data ready in {data_time:.0f} s")
 
@@ -406,7 +429,7 @@ def main(argv):
                         f"Conv2d 32->1 1x1; {parameters} parameters",
         "input": {"shape": [1, DEPTH, TILE, TILE], "layout": "N,C,D,H,W", "dtype": "float32",
                   "scale": SCALE, "range": [0.0, 200.0 / 255.0], "z0": Z0,
-                  "profile": depth_profile(train)},
+                  "profile": profile, "profile_sd": profile_sd},
         "output": {"shape": [1, TILE // STRIDE, TILE // STRIDE], "kind": "logits",
                    "meaning": "ink logit of each 4x4-pixel cell of the 64x64 crop (stride 4); "
                               "trained on synthetic ink only (inkgen synth: "

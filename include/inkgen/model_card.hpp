@@ -25,6 +25,8 @@ struct ModelCard {
   // training windows, on the model's scale; empty when the card has none. What a plain sheet looks
   // like to this model (the noise kind "sheet").
   std::vector<double> profile;
+  // input.profile_sd: the spread of each layer about the profile (its texture); empty when none.
+  std::vector<double> profile_sd;
   OutputKind output_kind = OutputKind::logits;
   std::string output_meaning;
   nlohmann::json json;  // the card as given, with inkgen's additions, for records

@@ -138,20 +138,28 @@ ModelCard parse_model_card(const nlohmann::json& card, const std::string& origin
         card_error(origin, "'input.z0' must be an integer >= 0");
       out.z0 = z.get<int>();
     }
-    if (input.contains("profile")) {
-      const auto& pr = input.at("profile");
-      const bool ok = pr.is_array() && static_cast<std::int64_t>(pr.size()) == out.input_shape[1] &&
-                      std::all_of(pr.begin(), pr.end(), [&](const nlohmann::json& v) {
-                        return v.is_number() && v.get<double>() >= out.range_lo &&
-                               v.get<double>() <= out.range_hi;
+    // One value per layer, each within [lo, hi]; Error(model) naming the key otherwise.
+    const auto per_layer = [&](const char* key, double lo, double hi) {
+      std::vector<double> values;
+      if (!input.contains(key)) return values;
+      const auto& list = input.at(key);
+      const bool ok = list.is_array() &&
+                      static_cast<std::int64_t>(list.size()) == out.input_shape[1] &&
+                      std::all_of(list.begin(), list.end(), [&](const nlohmann::json& v) {
+                        return v.is_number() && v.get<double>() >= lo && v.get<double>() <= hi;
                       });
       if (!ok) {
-        card_error(origin, "'input.profile' must list one value per layer (" +
+        card_error(origin, std::string("'input.") + key + "' must list one value per layer (" +
                                std::to_string(out.input_shape[1]) + ") inside input.range");
       }
-      for (const auto& v : pr)
-        out.profile.push_back(v.get<double>());
-    }
+      for (const auto& v : list)
+        values.push_back(v.get<double>());
+      return values;
+    };
+    out.profile = per_layer("profile", out.range_lo, out.range_hi);
+    out.profile_sd = per_layer("profile_sd", 0.0, out.range_hi - out.range_lo);
+    if (!out.profile_sd.empty() && out.profile.empty())
+      card_error(origin, "'input.profile_sd' needs 'input.profile'");
 
     const auto& output = require(card, "output", "", origin);
     const auto& kind = require(output, "kind", "output.", origin);

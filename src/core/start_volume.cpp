@@ -24,13 +24,19 @@ StartVolume noise_start(const ModelCard& card, const NoiseSpec& given, std::uint
   const std::uint64_t s = start_seed(seed, index);
   StartVolume start;
   if (noise.kind == NoiseKind::sheet) {
-    // The card's profile, the same in every pixel of a layer, plus uniform noise around it.
+    // The card's profile, the same in every pixel of a layer, plus noise around it.
     if (card.profile.empty()) {
       throw Error(ErrorKind::usage, "--noise sheet needs the card's input.profile, which model '" +
                                         card.name + "' has not; use --noise uniform or smooth");
     }
+    const auto per_layer = [&](const std::vector<double>& v) {
+      return at::tensor(v, at::kDouble).to(at::kFloat).reshape({1, card.depth(), 1, 1});
+    };
     const double width = card.range_hi - card.range_lo;
-    // +-0.05 on the Grand Prize scale (range 0..200/255), in proportion on others.
+    // The card's texture: low-pass noise (sigma 1 layer, 2 pixels) of each layer's spread. A card
+    // without one, or --noise-range, gives uniform noise around the profile instead: +-0.05 on
+    // the Grand Prize scale (range 0..200/255), in proportion on others.
+    const bool textured = !card.profile_sd.empty() && !noise.range;
     const double half = 0.05 * width / (200.0 / 255.0);
     const double lo = noise.range ? (*noise.range)[0] : -half;
     const double hi = noise.range ? (*noise.range)[1] : half;
@@ -41,11 +47,15 @@ StartVolume noise_start(const ModelCard& card, const NoiseSpec& given, std::uint
                       "+-" +
                       std::to_string(width));
     }
-    const auto profile =
-        at::tensor(card.profile, at::kDouble).to(at::kFloat).reshape({1, card.depth(), 1, 1});
-    start.values = (make_noise(NoiseKind::uniform, shape, lo, hi, s) + profile)
-                       .clamp(card.range_lo, card.range_hi);
-    start.source = {{"kind", "noise"}, {"noise", "sheet"}, {"range", {lo, hi}}, {"seed", s}};
+    const at::Tensor offsets =
+        textured ? make_noise(NoiseKind::smooth, shape, -3.0, 3.0, s) * per_layer(card.profile_sd)
+                 : make_noise(NoiseKind::uniform, shape, lo, hi, s);
+    start.values = (per_layer(card.profile) + offsets).clamp(card.range_lo, card.range_hi);
+    start.source = {{"kind", "noise"},
+                    {"noise", "sheet"},
+                    {"texture", textured ? "profile_sd x smooth noise" : "uniform"},
+                    {"range", {lo, hi}},
+                    {"seed", s}};
     return start;
   }
   const double lo = noise.range ? (*noise.range)[0] : card.range_lo;

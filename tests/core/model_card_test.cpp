@@ -66,6 +66,14 @@ TEST(ModelCard, ReadsTheDepthProfileAndRefusesOneThatDoesNotFit) {
             std::string::npos);
   EXPECT_NE(card_error_of(head + R"("profile":[0.1,0.5,2.0]}})").find("input.profile"),
             std::string::npos);
+  const ModelCard spread =
+      parse_model_card_text(head + R"("profile":[0.1,0.5,0.2],"profile_sd":[0,0.1,0.05]}})", "t");
+  EXPECT_EQ(spread.profile_sd, (std::vector<double>{0, 0.1, 0.05}));
+  EXPECT_NE(card_error_of(head + R"("profile_sd":[0,0.1,0.05]}})").find("needs"),
+            std::string::npos);
+  EXPECT_NE(card_error_of(head + R"("profile":[0.1,0.5,0.2],"profile_sd":[0,-1,0]}})")
+                .find("input.profile_sd"),
+            std::string::npos);
 }
 
 TEST(ModelCard, NamesTheMissingKey) {

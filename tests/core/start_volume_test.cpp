@@ -42,7 +42,17 @@ TEST(StartVolume, SheetNoiseIsTheCardsProfilePlusSmallNoise) {
   automatic.kind = NoiseKind::auto_;
   EXPECT_TRUE(at::equal(noise_start(card, automatic, 3, 0).values, s));
   EXPECT_EQ(noise_start(card, automatic, 3, 0).source["noise"], "sheet");
+  // With the card's spread per layer, the noise is low-pass noise of that spread.
+  card.profile_sd = {0.0, 0.02, 0.08, 0.04};
+  const auto textured = noise_start(card, sheet, 3, 0).values;
+  for (int z = 0; z < 4; ++z) {
+    EXPECT_NEAR(textured[0][z].mean().item<double>(), card.profile[z], 0.03) << z;
+    EXPECT_NEAR(textured[0][z].std().item<double>(), card.profile_sd[z],
+                0.3 * card.profile_sd[z] + 1e-6)
+        << z;
+  }
   card.profile.clear();  // no profile: auto is uniform noise, and sheet is refused
+  card.profile_sd.clear();
   EXPECT_EQ(noise_start(card, automatic, 3, 0).source["noise"], "uniform");
   EXPECT_THROW(noise_start(card, sheet, 3, 0), Error);
 }
