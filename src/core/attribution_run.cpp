@@ -231,12 +231,6 @@ RunOutcome run_attribution(const InkModel& model, const std::vector<StartVolume>
                            const AttributionSpec& spec, const std::atomic<bool>* stop) {
   if (starts.empty()) throw Error(ErrorKind::usage, "nothing to attribute: no crops; give --crop");
   prepare_output_dir(spec.out, spec.overwrite);
-  // prepare_output_dir clears the optimization's own files; an earlier attribution's go too.
-  if (spec.overwrite == Overwrite::allow) {
-    std::error_code ec;
-    for (const char* name : {"attribution", "attribution.tif"})
-      fs::remove_all(spec.out / name, ec);
-  }
   const auto t0 = std::chrono::steady_clock::now();
   const std::size_t count = starts.size();
 

@@ -19,8 +19,10 @@ bool is_start_folder(const fs::path& p) {
 }
 
 bool is_inkgen_output(const fs::path& p) {
-  static const char* const names[] = {"start",  "result",      "diff",     "diff.tif",
-                                      "volume", "montage.png", "run.json", "snapshots"};
+  static const char* const names[] = {"start",     "result",      "diff",
+                                      "diff.tif",  "volume",      "montage.png",
+                                      "run.json",  "snapshots",   "attribution",
+                                      "attribution.tif"};
   const auto name = p.filename().string();
   return std::find(std::begin(names), std::end(names), name) != std::end(names) ||
          is_start_folder(p) || name.rfind(".run.json.partial-", 0) == 0;
