@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Remakes the pictures in samples/ and prints the README's readability table (README "Readable
-# volumes"): the same runs with --param pixel|fourier and --robust off|light, on the bundled model
-# and, when ../shared is beside the checkout, on the shared Keras model (figures only).
+# Remakes the pictures in samples/ (the default, minimal recipe) and prints the readability tables
+# of the previous, classic recipe (samples/README.md "Evidence of the previous recipe"): the same
+# runs with --param pixel|fourier and --robust off|light, on the bundled model and, when ../shared
+# is beside the checkout, on the shared Keras model (figures only). The known-answer tables are
+# made by samples/fidelity_table.py.
 #
 #   samples/make_samples.sh [INKGEN] [WORKDIR]      (defaults build/release/bin/inkgen, a temp dir)
+#   PICTURES_ONLY=1 samples/make_samples.sh ...      (the pictures alone, about a minute)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 inkgen=$(realpath "${1:-build/release/bin/inkgen}")
@@ -20,6 +23,11 @@ run() {  # run NAME ARGS...: one run into $work/NAME
   local name=$1
   shift
   "$inkgen" "$@" --out "$work/$name" --force --quiet --seed 0
+}
+classic() {  # classic NAME ARGS...: the same with the previous recipe (200 Adam steps)
+  local name=$1
+  shift
+  run "$name" "$@" --recipe classic
 }
 row() {  # row LABEL RUN: a table row from the run's record
   python3 - "$1" "$work/$2/run.json" <<'PY'
@@ -39,16 +47,28 @@ header() {
   echo "| --- | --- | --- | --- | --- | --- |"
 }
 
-run maximize-segment maximize --from segment --segment "$work/segment" --crop "$blank" --steps $steps
-run minimize-segment minimize --from segment --segment "$work/segment" --crop "$inked" --steps $steps
+# The pictures: the default recipe.
+run maximize-segment maximize --from segment --segment "$work/segment" --crop "$blank"
+run minimize-segment minimize --from segment --segment "$work/segment" --crop "$inked"
+run maximize-noise maximize --from noise
+"$inkgen" attribute --segment "$work/segment" --crop "$inked" --out "$work/attribute" --force --quiet
 cp "$work/maximize-segment/montage.png" samples/maximize-segment-bundled.png
 cp "$work/minimize-segment/montage.png" samples/minimize-segment-bundled.png
+cp "$work/maximize-noise/montage.png" samples/maximize-noise-bundled.png
+cp "$work/attribute/montage.png" samples/attribute-segment-bundled.png
+# The previous recipe's pictures, for comparison.
+classic classic-maximize-segment maximize --from segment --segment "$work/segment" --crop "$blank"
+cp "$work/classic-maximize-segment/montage.png" samples/classic-maximize-segment-bundled.png
+if [ "${PICTURES_ONLY:-0}" = 1 ]; then
+  echo "pictures remade; runs kept in $work"
+  exit 0
+fi
 
 variants=("pixel off" "pixel light" "fourier off" "fourier light")
 header "Bundled model, maximize from uniform noise, $steps Adam steps, seed 0:"
 for v in "${variants[@]}"; do
   set -- $v
-  run "noise-$1-$2" maximize --from noise --param "$1" --robust "$2" --steps $steps
+  classic "noise-$1-$2" maximize --from noise --param "$1" --robust "$2" --steps $steps
   row "\`--param $1 --robust $2\`" "noise-$1-$2"
 done
 cp "$work/noise-pixel-off/montage.png" samples/maximize-noise-pixel.png
@@ -57,14 +77,14 @@ cp "$work/noise-fourier-light/montage.png" samples/maximize-noise-fourier-robust
 header "Bundled model, the same with --objective bce (every cell's cross-entropy against ink):"
 for v in "${variants[@]}"; do
   set -- $v
-  run "bce-noise-$1-$2" maximize --from noise --param "$1" --robust "$2" --objective bce --steps $steps
+  classic "bce-noise-$1-$2" maximize --from noise --param "$1" --robust "$2" --objective bce --steps $steps
   row "\`--param $1 --robust $2 --objective bce\`" "bce-noise-$1-$2"
 done
 
 header "Bundled model, maximize from the synthetic crop $blank (no ink), $steps Adam steps:"
 for v in "${variants[@]}"; do
   set -- $v
-  run "segment-$1-$2" maximize --from segment --segment "$work/segment" --crop "$blank" \
+  classic "segment-$1-$2" maximize --from segment --segment "$work/segment" --crop "$blank" \
     --param "$1" --robust "$2" --steps $steps
   row "\`--param $1 --robust $2\`" "segment-$1-$2"
 done
@@ -75,13 +95,13 @@ if [ -f "$shared/models/keras-patch-x65m25.pt" ] && [ -d "$shared/data/scroll-ch
   header "Shared Keras model (keras-patch-x65m25), maximize from uniform noise, $steps steps:"
   for v in "${variants[@]}"; do
     set -- $v
-    run "keras-noise-$1-$2" maximize "${keras[@]}" --from noise --param "$1" --robust "$2" --steps $steps
+    classic "keras-noise-$1-$2" maximize "${keras[@]}" --from noise --param "$1" --robust "$2" --steps $steps
     row "\`--param $1 --robust $2\`" "keras-noise-$1-$2"
   done
   header "Shared Keras model, maximize from scroll-chunk crop 0,0,65,65 z0 29, $steps steps:"
   for v in "${variants[@]}"; do
     set -- $v
-    run "keras-segment-$1-$2" maximize "${keras[@]}" --from segment --segment "$shared/data/scroll-chunk" \
+    classic "keras-segment-$1-$2" maximize "${keras[@]}" --from segment --segment "$shared/data/scroll-chunk" \
       --crop 0,0,65,65 --z0 29 --param "$1" --robust "$2" --steps $steps
     row "\`--param $1 --robust $2\`" "keras-segment-$1-$2"
   done

@@ -65,7 +65,7 @@ TEST_F(CliAttribute, WritesTheMapsPicturesMontageAndRecord) {
   const auto& o = record["options"];
   EXPECT_EQ(o["method"], "cells");
   EXPECT_EQ(o["smooth"], 1.5);
-  EXPECT_EQ(o["threshold"], 0.1);
+  EXPECT_EQ(o["threshold"], 0.2);
   EXPECT_EQ(o["samples"], 16);
   EXPECT_EQ(o["crops"], nlohmann::json::array({"4,6,20,22"}));
   EXPECT_EQ(o["force"], false);

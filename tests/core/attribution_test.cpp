@@ -167,7 +167,7 @@ TEST(Attribution, OptionsComeFromTheTableWithTheirDefaultsAndChecks) {
   EXPECT_EQ(defaults.attribution.samples, 16);
   EXPECT_FALSE(defaults.attribution.noise_sd.has_value());
   EXPECT_EQ(defaults.attribution.smooth, 1.5);
-  EXPECT_EQ(defaults.attribution.threshold, 0.1);
+  EXPECT_EQ(defaults.attribution.threshold, 0.2);
   const auto options = record_settings(defaults, in_attribute);
   for (const char* key : {"method", "samples", "noise_sd", "smooth", "threshold", "segment",
                           "crops", "z0", "model", "seed", "batch", "precision"})
