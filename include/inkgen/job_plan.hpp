@@ -44,6 +44,10 @@ JobTemplate plan_template(const JobRequest& request, const JobRequest& own,
 std::vector<Crop> auto_crops(const Segment& segment, const ModelCard& card,
                              const JobSettings& settings, std::size_t* all = nullptr);
 
+// The starts of a single command's segment crops (listed, or auto); Error(input) when auto finds
+// no crop inside the mask.
+std::vector<StartVolume> segment_starts(const ModelCard& card, const JobSettings& settings);
+
 struct JobPlan {
   std::vector<BatchJob> jobs;
   std::vector<std::string> warnings;  // e.g. a segment with no crop inside its mask

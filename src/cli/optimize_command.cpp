@@ -71,20 +71,7 @@ int run_command(const OptimizeCommandOptions& o, Direction direction, const Cont
   const InkModel model = load_model(s, context.global, bundled_model_path().string());
   std::vector<StartVolume> starts;
   if (from_segment) {
-    const Segment segment = open_segment(*s.segment);
-    const int z0 = s.z0.value_or(model.card.default_z0(segment.layer_count()));
-    std::size_t all = 0;
-    const std::vector<Crop> crops =
-        s.crops_kind == CropsKind::tiled ? auto_crops(segment, model.card, s, &all) : s.crops;
-    if (crops.empty()) {
-      throw Error(ErrorKind::input, "no " + std::to_string(model.card.width()) + "x" +
-                                        std::to_string(model.card.height()) +
-                                        " crop lies inside the mask of " + *s.segment + " (" +
-                                        std::to_string(all) +
-                                        " on the grid); give crops with --crop x1,y1,x2,y2");
-    }
-    for (const auto& crop : crops)
-      starts.push_back(segment_start(model.card, segment, crop, z0));
+    starts = segment_starts(model.card, s);
   } else {
     starts = noise_starts(model.card, s.count.value_or(s.batch), t.noise, opt.seed);
   }

@@ -139,6 +139,24 @@ std::vector<Crop> auto_crops(const Segment& segment, const ModelCard& card,
   return sample_crops(tiles, settings.sample, settings.sample_seed);
 }
 
+std::vector<StartVolume> segment_starts(const ModelCard& card, const JobSettings& s) {
+  const Segment segment = open_segment(*s.segment);
+  const int z0 = s.z0.value_or(card.default_z0(segment.layer_count()));
+  std::size_t all = 0;
+  const std::vector<Crop> crops =
+      s.crops_kind == CropsKind::tiled ? auto_crops(segment, card, s, &all) : s.crops;
+  if (crops.empty()) {
+    throw Error(ErrorKind::input,
+                "no " + std::to_string(card.width()) + "x" + std::to_string(card.height()) +
+                    " crop lies inside the mask of " + *s.segment + " (" + std::to_string(all) +
+                    " on the grid); give crops with --crop x1,y1,x2,y2");
+  }
+  std::vector<StartVolume> starts;
+  for (const auto& crop : crops)
+    starts.push_back(segment_start(card, segment, crop, z0));
+  return starts;
+}
+
 const char* to_string(JobSource source) {
   return source == JobSource::noise ? "noise" : "segment";
 }
