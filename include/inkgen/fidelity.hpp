@@ -56,6 +56,9 @@ struct SegmentTruth {
   Segment segment;
   std::filesystem::path ink;
   std::filesystem::path film;
+  // -1 when the ink is lighter than papyrus (synth's ink_contrast < 0, from <name>_synth.json):
+  // the film then points the other way, and a right-signed change to add ink makes it lighter.
+  int ink_sign = 1;
 };
 
 // Throws Error(input) when the segment cannot be opened, or its ground truth is missing or does not

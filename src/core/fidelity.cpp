@@ -360,6 +360,19 @@ SegmentTruth open_segment_truth(const fs::path& dir) {
     }
     check_truth_file(path, t.segment);
   }
+  const fs::path synth = t.segment.dir / (name + "_synth.json");
+  if (fs::is_regular_file(synth)) {
+    std::ifstream in(synth, std::ios::binary);
+    const nlohmann::json options = nlohmann::json::parse(in, nullptr, false);
+    if (!options.is_object()) {
+      throw Error(ErrorKind::input, synth.string() +
+                                        " is not a JSON object; remake the segment "
+                                        "with inkgen synth");
+    }
+    const auto contrast = options.find("ink_contrast");
+    if (contrast != options.end() && contrast->is_number() && contrast->get<double>() < 0)
+      t.ink_sign = -1;
+  }
   return t;
 }
 
@@ -486,7 +499,7 @@ std::optional<StartFidelity> evaluate_start(const SegmentTruth& truth, const Run
   }
   const FloatVolume diff = read_window(diff_file, Crop{0, 0, h.width, h.height}, 0, h.pages);
   r.f_band = band_fraction(diff, film);
-  r.kas_film = film_alignment(diff, film, r.sigma);
+  r.kas_film = film_alignment(diff, film, r.sigma * truth.ink_sign);
   const bool inked =
       std::any_of(ink.values.begin(), ink.values.end(), [](float v) { return v != 0.0f; });
   if (kind == "segment" && inked)

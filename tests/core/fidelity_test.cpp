@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <random>
 
 #include "fidelity_fixture.hpp"
@@ -146,6 +147,19 @@ TEST(FidelityRuns, SignFlipScoresNegativeInkAndZeroFilm) {
   ASSERT_TRUE(f.kas_ink);
   EXPECT_LT(*f.kas_ink, -0.9999);
   EXPECT_EQ(f.kas_film, 0.0);
+}
+
+TEST(FidelityRuns, LighterInkTurnsTheFilmsRightSign) {
+  test::TempDir tmp;
+  const TruthSegment s = test::make_truth_segment(tmp / "seg");
+  // The same oracle change, on a segment whose synth options say the ink is lighter: removing
+  // denser film is then adding ink.
+  test::write_run(tmp / "run", test::segment_run_record("maximize", s),
+                  test::linear_ink_signal(s, -1));
+  EXPECT_EQ(score_one(s, tmp / "run").starts.at(0).kas_film, 0.0);
+  std::ofstream(s.dir / (s.dir.filename().string() + "_synth.json"))
+      << R"({"ink_contrast": -0.06})";
+  EXPECT_GT(score_one(s, tmp / "run").starts.at(0).kas_film, 0.99);
 }
 
 TEST(FidelityRuns, IidNoiseScoresNoInkAndLittleFilm) {
