@@ -3,6 +3,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <filesystem>
+#include <opencv2/core/mat.hpp>
 #include <string>
 #include <vector>
 
@@ -27,5 +28,9 @@ void write_montage(const std::filesystem::path& path, const MontageContent& cont
 
 // The depth slices a montage of `depth` slices shows: all when they fit, else evenly spaced.
 std::vector<int> montage_slices(int depth, int max_rows);
+
+// A depth profile (mean |change| per layer) as horizontal bars in a tile_w x tile_h BGR picture,
+// layer 0 at the top like the slices beside it.
+cv::Mat profile_plot(const std::vector<double>& profile, int tile_w, int tile_h);
 
 }  // namespace inkgen

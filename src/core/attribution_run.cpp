@@ -72,20 +72,6 @@ cv::Mat attribution_overlay(const at::Tensor& slice, const at::Tensor& map, doub
   return out;
 }
 
-// Mean |A| per layer as horizontal bars, layer 0 at the top like the slices above.
-cv::Mat attribution_profile_plot(const std::vector<double>& profile, int tile_w, int tile_h) {
-  cv::Mat out(tile_h, tile_w, CV_8UC3, cv::Scalar(60, 60, 60));
-  const double top = *std::max_element(profile.begin(), profile.end());
-  const double row = static_cast<double>(tile_h) / static_cast<double>(profile.size());
-  for (std::size_t z = 0; z < profile.size(); ++z) {
-    const int length = top > 0 ? static_cast<int>(std::lround((tile_w - 2) * profile[z] / top)) : 0;
-    const int y0 = static_cast<int>(z * row),
-              y1 = std::max(y0 + 1, static_cast<int>((z + 1) * row) - 1);
-    cv::rectangle(out, {1, y0}, {1 + length, y1}, cv::Scalar(80, 170, 240), cv::FILLED);
-  }
-  return out;
-}
-
 // Start slices, attribution slices and the map over the start, side by side; the depth profile
 // below; a colour bar and the caption.
 void write_attribution_montage(const fs::path& path, const at::Tensor& start_volume,
@@ -134,7 +120,7 @@ void write_attribution_montage(const fs::path& path, const at::Tensor& start_vol
   }
   int y = attribution_header + rows * (tile_h + gap);
   attribution_text(canvas, "|A| per layer", col[0], y + 18);
-  attribution_profile_plot(profile, tile_w, tile_h)
+  profile_plot(profile, tile_w, tile_h)
       .copyTo(canvas(cv::Rect(col[0], y + attribution_header, tile_w, tile_h)));
   y += extras + 4;
   const int bar_w = std::min(tile_w, 200);

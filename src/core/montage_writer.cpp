@@ -57,7 +57,14 @@ cv::Mat ink_overlay(const at::Tensor& slice, const at::Tensor& map, double lo, d
   return out;
 }
 
-// Mean |diff| per layer as horizontal bars, layer 0 at the top like the slices above.
+std::string format_scale(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3g", v);
+  return buffer;
+}
+
+}  // namespace
+
 cv::Mat profile_plot(const std::vector<double>& profile, int tile_w, int tile_h) {
   cv::Mat out(tile_h, tile_w, CV_8UC3, cv::Scalar(60, 60, 60));
   const double top = *std::max_element(profile.begin(), profile.end());
@@ -70,14 +77,6 @@ cv::Mat profile_plot(const std::vector<double>& profile, int tile_w, int tile_h)
   }
   return out;
 }
-
-std::string format_scale(double v) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.3g", v);
-  return buffer;
-}
-
-}  // namespace
 
 std::vector<int> montage_slices(int depth, int max_rows) {
   std::vector<int> slices;
