@@ -20,7 +20,5 @@ std::vector<JobRequest> parse_jobs_text(const std::string& text, const std::stri
 // Reads the file; Error(input) when it cannot be read.
 std::vector<JobRequest> read_jobs_file(const std::string& path);
 
-// "auto" or a list of "x1,y1,x2,y2", as the command line's --crops gives them; Error(usage).
-void parse_crops_option(const std::vector<std::string>& values, JobRequest& request);
 
 }  // namespace inkgen

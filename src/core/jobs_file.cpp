@@ -1,13 +1,7 @@
 #include "inkgen/jobs_file.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cmath>
-#include <cstdlib>
 #include <fstream>
-#include <functional>
-#include <limits>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -140,14 +134,6 @@ std::vector<JobRequest> read_jobs_file(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return parse_jobs_text(buffer.str(), std::filesystem::path(path).filename().string());
-}
-
-void parse_crops_option(const std::vector<std::string>& values, JobRequest& request) {
-  const OptionFailure usage = [](const std::string& problem) {
-    throw Error(ErrorKind::usage, problem);
-  };
-  request.values["crops"] =
-      check_option_value(*find_option("crops"), json(values), "--crops", usage);
 }
 
 }  // namespace inkgen

@@ -85,7 +85,7 @@ TEST_F(BatchJobPlan, LinesOverrideTheCommandLineWhichOverridesTheDefaults) {
   d.values["mode"] = "minimize";
   d.values["steps"] = 7;
   d.values["lr"] = 0.5;
-  parse_crops_option({"0,0,16,16"}, d);
+  d.values["crops"] = nlohmann::json::array({"0,0,16,16"});
   const auto p = plan("segA\nsegB\n", d);
   ASSERT_EQ(p.jobs.size(), 2u);
   EXPECT_EQ(p.jobs[1].key, "segB/0_0_16_16/minimize-segment");

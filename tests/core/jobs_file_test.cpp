@@ -137,17 +137,6 @@ TEST(BatchJobsFile, NumbersJsonCannotSpellAreAcceptedAsStringsForValidationToRef
   EXPECT_NE(e.find("line 1: not a valid JSON object (number overflow"), std::string::npos) << e;
 }
 
-TEST(BatchJobsFile, CropsOptionOfTheCommandLine) {
-  JobRequest r;
-  parse_crops_option({"auto"}, r);
-  EXPECT_EQ(r.values.at("crops"), "auto");
-  JobRequest l;
-  parse_crops_option({"0,0,8,8", "8,0,16,8"}, l);
-  EXPECT_EQ(l.values.at("crops").size(), 2u);
-  JobRequest bad;
-  EXPECT_THROW(parse_crops_option({"auto", "0,0,8,8"}, bad), Error);
-}
-
 TEST(BatchJobsFile, EveryKeyIsKnown) {
   for (const char* key :
        {"mode",        "source",      "segment",  "crops",         "stride",      "sample",
