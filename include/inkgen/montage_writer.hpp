@@ -29,6 +29,26 @@ void write_montage(const std::filesystem::path& path, const MontageContent& cont
 // The depth slices a montage of `depth` slices shows: all when they fit, else evenly spaced.
 std::vector<int> montage_slices(int depth, int max_rows);
 
+// The look every montage shares (a run's montage.png, an attribution's): drawn by these, so
+// that inkgen's pictures read alike.
+namespace montage_style {
+constexpr int gap = 6;             // between tiles
+constexpr int label_width = 56;    // the "z=N" labels left of the tiles
+constexpr int header_height = 26;  // a row of titles above tiles
+constexpr int line_height = 18;    // a caption line
+// A blank montage of this size in the background colour.
+cv::Mat canvas(int height, int width);
+void text(cv::Mat& canvas, const std::string& s, int x, int baseline_y);
+// The width `text` draws `s` with, plus a margin.
+int text_width(const std::string& s);
+std::string number(double v);             // "%.3g"
+std::string fixed(double v, int digits);  // "%.<digits>f", for scores in captions
+// The diff colours' bar, blue (-1) .. white (0) .. red (+1), `width` x 9 pixels from (x, y).
+void colour_bar(cv::Mat& canvas, int x, int y, int width);
+// How much a h x w slice is enlarged (nearest neighbour, voxels stay visible): to >= 128 px.
+int zoom(int h, int w);
+}  // namespace montage_style
+
 // A depth profile (mean |change| per layer) as horizontal bars in a tile_w x tile_h BGR picture,
 // layer 0 at the top like the slices beside it.
 cv::Mat profile_plot(const std::vector<double>& profile, int tile_w, int tile_h);

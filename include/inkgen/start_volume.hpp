@@ -34,4 +34,8 @@ StartVolume segment_start(const ModelCard& card, const Segment& segment, const C
 // The seed of start i of a run seeded with `seed` (also used for each start's jitter).
 std::uint64_t start_seed(std::uint64_t seed, int index);
 
+// Where a start came from, in a few words for captions: "<segment> crop x1,y1,x2,y2 z0 K" or
+// "<kind> noise, seed S".
+std::string describe_source(const nlohmann::json& source);
+
 }  // namespace inkgen

@@ -26,27 +26,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The montage's look, as montage_writer draws its own.
-const cv::Scalar attribution_background(38, 38, 38);
-const cv::Scalar attribution_ink(235, 235, 235);
-constexpr int attribution_font = cv::FONT_HERSHEY_SIMPLEX;
-constexpr double attribution_font_scale = 0.45;
-constexpr int attribution_gap = 6;
-constexpr int attribution_label_width = 56;
-constexpr int attribution_header = 26;
-constexpr int attribution_line = 18;
-
-void attribution_text(cv::Mat& canvas, const std::string& s, int x, int baseline_y) {
-  cv::putText(canvas, s, {x, baseline_y}, attribution_font, attribution_font_scale, attribution_ink,
-              1, cv::LINE_AA);
-}
-
-std::string attribution_number(double v, const char* format = "%.3g") {
-  char buffer[48];
-  std::snprintf(buffer, sizeof buffer, format, v);
-  return buffer;
-}
-
 at::Tensor attribution_dhw(const at::Tensor& v) {
   at::Tensor t = v.to(at::kCPU, at::kFloat);
   while (t.dim() > 3)
@@ -82,32 +61,26 @@ void write_attribution_montage(const fs::path& path, const at::Tensor& start_vol
   const auto map = attribution_dhw(map_volume);
   const int depth = static_cast<int>(start.size(0));
   const int h = static_cast<int>(start.size(1)), w = static_cast<int>(start.size(2));
-  const int zoom = std::max(1, static_cast<int>(std::ceil(128.0 / std::min(h, w))));
-  const int tile_w = w * zoom, tile_h = h * zoom;
+  using namespace montage_style;
+  const int tile_w = w * zoom(h, w), tile_h = h * zoom(h, w);
   const auto slices = montage_slices(depth, 8);
   const int rows = static_cast<int>(slices.size());
-  const int gap = attribution_gap;
-  const int width = attribution_label_width + 3 * (tile_w + gap) + gap;
-  const int extras = attribution_header + tile_h + gap;
-  const int caption_height = (static_cast<int>(caption.size()) + 1) * attribution_line + gap;
-  const int height = attribution_header + rows * (tile_h + gap) + extras + caption_height + 16;
-  int text_width = 0;
-  for (const auto& line : caption) {
-    int baseline = 0;
-    text_width = std::max(
-        text_width,
-        cv::getTextSize(line, attribution_font, attribution_font_scale, 1, &baseline).width + 12);
-  }
-  cv::Mat canvas(height, std::max({width, text_width, 420}), CV_8UC3, attribution_background);
-  const int col[3] = {attribution_label_width, attribution_label_width + tile_w + gap,
-                      attribution_label_width + 2 * (tile_w + gap)};
-  attribution_text(canvas, "start", col[0], 18);
-  attribution_text(canvas, "attribution", col[1], 18);
-  attribution_text(canvas, "over start", col[2], 18);
+  const int width = label_width + 3 * (tile_w + gap) + gap;
+  const int extras = header_height + tile_h + gap;
+  const int caption_height = (static_cast<int>(caption.size()) + 1) * line_height + gap;
+  const int height = header_height + rows * (tile_h + gap) + extras + caption_height + 16;
+  int widest = 0;
+  for (const auto& line : caption)
+    widest = std::max(widest, text_width(line));
+  cv::Mat canvas = montage_style::canvas(height, std::max({width, widest, 420}));
+  const int col[3] = {label_width, label_width + tile_w + gap, label_width + 2 * (tile_w + gap)};
+  text(canvas, "start", col[0], 18);
+  text(canvas, "attribution", col[1], 18);
+  text(canvas, "over start", col[2], 18);
   for (int r = 0; r < rows; ++r) {
     const int z = slices[r];
-    const int y = attribution_header + r * (tile_h + gap);
-    attribution_text(canvas, "z=" + std::to_string(z), 6, y + tile_h / 2 + 5);
+    const int y = header_height + r * (tile_h + gap);
+    text(canvas, "z=" + std::to_string(z), 6, y + tile_h / 2 + 5);
     cv::Mat tiles[3];
     cv::cvtColor(slice_to_gray8(start.select(0, z), lo, hi), tiles[0], cv::COLOR_GRAY2BGR);
     tiles[1] = diff_to_colour(map.select(0, z), scale);
@@ -118,37 +91,24 @@ void write_attribution_montage(const fs::path& path, const at::Tensor& start_vol
       big.copyTo(canvas(cv::Rect(col[i], y, tile_w, tile_h)));
     }
   }
-  int y = attribution_header + rows * (tile_h + gap);
-  attribution_text(canvas, "|A| per layer", col[0], y + 18);
+  int y = header_height + rows * (tile_h + gap);
+  text(canvas, "|A| per layer", col[0], y + 18);
   profile_plot(profile, tile_w, tile_h)
-      .copyTo(canvas(cv::Rect(col[0], y + attribution_header, tile_w, tile_h)));
+      .copyTo(canvas(cv::Rect(col[0], y + header_height, tile_w, tile_h)));
   y += extras + 4;
   const int bar_w = std::min(tile_w, 200);
-  for (int x = 0; x < bar_w; ++x) {
-    const double v = 2.0 * x / (bar_w - 1) - 1.0;
-    const auto fade = static_cast<uint8_t>(std::lround(255.0 * (1.0 - std::abs(v))));
-    cv::line(canvas, {col[1] + x, y}, {col[1] + x, y + 8},
-             v >= 0 ? cv::Scalar(fade, fade, 255) : cv::Scalar(255, fade, fade));
-  }
-  attribution_text(canvas, "-" + attribution_number(scale) + " .. +" + attribution_number(scale),
-                   col[1] + bar_w + 8, y + 10);
-  attribution_text(canvas, "blue: against ink, red: for ink", col[1], y + 26);
-  attribution_text(canvas, "grey: " + attribution_number(lo) + ".." + attribution_number(hi),
-                   col[0], y + 10);
-  y += 24 + attribution_line;
+  colour_bar(canvas, col[1], y, bar_w);
+  text(canvas, "-" + montage_style::number(scale) + " .. +" + montage_style::number(scale),
+       col[1] + bar_w + 8, y + 10);
+  text(canvas, "blue: against ink, red: for ink", col[1], y + 26);
+  text(canvas, "grey: " + montage_style::number(lo) + ".." + montage_style::number(hi), col[0],
+       y + 10);
+  y += 24 + line_height;
   for (const auto& line : caption) {
-    attribution_text(canvas, line, 6, y);
-    y += attribution_line;
+    text(canvas, line, 6, y);
+    y += line_height;
   }
   write_image_atomically(path, canvas);
-}
-
-std::string attribution_source_text(const nlohmann::json& source) {
-  if (source.value("kind", "") != "segment" || !source.contains("crop")) return source.dump();
-  const auto& c = source["crop"];
-  return source.value("segment_name", "") + " crop " + std::to_string(c[0].get<int>()) + "," +
-         std::to_string(c[1].get<int>()) + "," + std::to_string(c[2].get<int>()) + "," +
-         std::to_string(c[3].get<int>()) + " z0 " + std::to_string(source.value("z0", 0));
 }
 
 // One start's files, and what run.json says of its map.
@@ -176,13 +136,13 @@ nlohmann::json write_attribution_files(const fs::path& dir, const InkModel& mode
   std::string settings = std::string("method ") + to_string(o.method);
   if (o.method == AttributionMethod::smoothgrad || o.method == AttributionMethod::ig)
     settings += ", " + std::to_string(o.samples) + " samples";
-  settings +=
-      ", smooth " + attribution_number(o.smooth) + ", threshold " + attribution_number(o.threshold);
+  settings += ", smooth " + montage_style::number(o.smooth) + ", threshold " +
+              montage_style::number(o.threshold);
   write_attribution_montage(
       dir / "montage.png", start, a, card.range_lo, card.range_hi, scale, profile,
-      {"attribution, " + card.name + ", " + attribution_source_text(source),
-       settings + "   ink probability " + attribution_number(score.probability, "%.4f") +
-           " (logit " + attribution_number(score.logit, "%.2f") + ")"});
+      {"attribution, " + card.name + ", " + describe_source(source),
+       settings + "   ink probability " + montage_style::fixed(score.probability, 4) + " (logit " +
+           montage_style::fixed(score.logit, 2) + ")"});
   nlohmann::json j = {{"method", to_string(o.method)}, {"scale", scale},
                       {"max_positive", max_positive},  {"max_negative", max_negative},
                       {"sum", a.sum().item<double>()}, {"sum_abs", sum_abs},
@@ -284,9 +244,7 @@ RunOutcome run_attribution(const InkModel& model, const std::vector<StartVolume>
     }
   } catch (const Error& e) {
     outcome.status = RunStatus::failed;
-    record["status"] = "failed";
-    record["error"] = {{"kind", to_string(e.kind())}, {"message", e.what()}};
-    record["finished_at"] = utc_now();
+    record_failure(record, e);
     try {
       write_record();
     } catch (const Error&) {

@@ -15,18 +15,7 @@ namespace inkgen {
 
 namespace {
 
-const cv::Scalar background(38, 38, 38);
-const cv::Scalar ink(235, 235, 235);
-constexpr int font = cv::FONT_HERSHEY_SIMPLEX;
-constexpr double font_scale = 0.45;
-constexpr int gap = 6;
-constexpr int label_width = 56;
-constexpr int header_height = 26;
-constexpr int line_height = 18;
-
-void text(cv::Mat& canvas, const std::string& s, int x, int baseline_y) {
-  cv::putText(canvas, s, {x, baseline_y}, font, font_scale, ink, 1, cv::LINE_AA);
-}
+using namespace montage_style;
 
 at::Tensor as_dhw(const at::Tensor& v) {
   return v.dim() == 4 ? v.select(0, 0) : v;
@@ -57,13 +46,56 @@ cv::Mat ink_overlay(const at::Tensor& slice, const at::Tensor& map, double lo, d
   return out;
 }
 
-std::string format_scale(double v) {
+}  // namespace
+
+namespace montage_style {
+
+namespace {
+const cv::Scalar background(38, 38, 38);
+const cv::Scalar ink(235, 235, 235);
+constexpr int font = cv::FONT_HERSHEY_SIMPLEX;
+constexpr double font_scale = 0.45;
+}  // namespace
+
+cv::Mat canvas(int height, int width) {
+  return cv::Mat(height, width, CV_8UC3, background);
+}
+
+void text(cv::Mat& canvas, const std::string& s, int x, int baseline_y) {
+  cv::putText(canvas, s, {x, baseline_y}, font, font_scale, ink, 1, cv::LINE_AA);
+}
+
+int text_width(const std::string& s) {
+  int baseline = 0;
+  return cv::getTextSize(s, font, font_scale, 1, &baseline).width + 12;
+}
+
+std::string number(double v) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.3g", v);
   return buffer;
 }
 
-}  // namespace
+std::string fixed(double v, int digits) {
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, "%.*f", digits, v);
+  return buffer;
+}
+
+void colour_bar(cv::Mat& canvas, int x0, int y, int width) {
+  for (int x = 0; x < width; ++x) {
+    const double v = 2.0 * x / (width - 1) - 1.0;
+    const auto fade = static_cast<uint8_t>(std::lround(255.0 * (1.0 - std::abs(v))));
+    cv::line(canvas, {x0 + x, y}, {x0 + x, y + 8},
+             v >= 0 ? cv::Scalar(fade, fade, 255) : cv::Scalar(255, fade, fade));
+  }
+}
+
+int zoom(int h, int w) {
+  return std::max(1, static_cast<int>(std::ceil(128.0 / std::min(h, w))));
+}
+
+}  // namespace montage_style
 
 cv::Mat profile_plot(const std::vector<double>& profile, int tile_w, int tile_h) {
   cv::Mat out(tile_h, tile_w, CV_8UC3, cv::Scalar(60, 60, 60));
@@ -98,9 +130,7 @@ void write_montage(const std::filesystem::path& path, const MontageContent& c) {
   const auto diff = result - start;
   const int depth = static_cast<int>(start.size(0));
   const int h = static_cast<int>(start.size(1)), w = static_cast<int>(start.size(2));
-  // Small crops are enlarged (nearest neighbour, so voxels stay visible) to at least 128 pixels.
-  const int zoom = std::max(1, static_cast<int>(std::ceil(128.0 / std::min(h, w))));
-  const int tile_w = w * zoom, tile_h = h * zoom;
+  const int tile_w = w * zoom(h, w), tile_h = h * zoom(h, w);
   const auto slices = montage_slices(depth, c.max_rows);
   const int rows = static_cast<int>(slices.size());
   const int width = label_width + 3 * (tile_w + gap) + gap;
@@ -108,18 +138,15 @@ void write_montage(const std::filesystem::path& path, const MontageContent& c) {
   const bool extras = c.ink_before.defined() || !c.depth_profile.empty();
   const int extras_height = extras ? header_height + tile_h + gap : 0;
   const int height = header_height + rows * (tile_h + gap) + extras_height + caption_height + 16;
-  int text_width = 0;
-  for (const auto& line : c.caption) {
-    int baseline = 0;
-    text_width =
-        std::max(text_width, cv::getTextSize(line, font, font_scale, 1, &baseline).width + 12);
-  }
-  cv::Mat canvas(height, std::max({width, text_width, 420}), CV_8UC3, background);
+  int widest = 0;
+  for (const auto& line : c.caption)
+    widest = std::max(widest, text_width(line));
+  cv::Mat canvas = montage_style::canvas(height, std::max({width, widest, 420}));
 
   const int col[3] = {label_width, label_width + tile_w + gap, label_width + 2 * (tile_w + gap)};
   text(canvas, "start", col[0], 18);
   text(canvas, "result", col[1], 18);
-  text(canvas, "diff (+-" + format_scale(c.diff_scale) + ")", col[2], 18);
+  text(canvas, "diff (+-" + number(c.diff_scale) + ")", col[2], 18);
   for (int r = 0; r < rows; ++r) {
     const int z = slices[r];
     const int y = header_height + r * (tile_h + gap);
@@ -154,15 +181,9 @@ void write_montage(const std::filesystem::path& path, const MontageContent& c) {
   }
   // A colour bar for the diff and the grey scale's meaning, then the caption.
   y += 4;
-  const int bar_w = std::min(tile_w, 200);
-  for (int x = 0; x < bar_w; ++x) {
-    const double v = 2.0 * x / (bar_w - 1) - 1.0;
-    const auto fade = static_cast<uint8_t>(std::lround(255.0 * (1.0 - std::abs(v))));
-    cv::line(canvas, {col[2] + x, y}, {col[2] + x, y + 8},
-             v >= 0 ? cv::Scalar(fade, fade, 255) : cv::Scalar(255, fade, fade));
-  }
-  text(canvas, "grey: " + format_scale(c.lo) + " (black) .. " + format_scale(c.hi) + " (white)",
-       col[0], y + 10);
+  colour_bar(canvas, col[2], y, std::min(tile_w, 200));
+  text(canvas, "grey: " + number(c.lo) + " (black) .. " + number(c.hi) + " (white)", col[0],
+       y + 10);
   y += 16 + line_height;
   for (const auto& line : c.caption) {
     text(canvas, line, 6, y);

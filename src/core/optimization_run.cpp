@@ -23,22 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string fixed(double v, int digits) {
-  char buffer[48];
-  std::snprintf(buffer, sizeof buffer, "%.*f", digits, v);
-  return buffer;
-}
-
-std::string describe_source(const nlohmann::json& source) {
-  if (source.value("kind", "") == "segment") {
-    const auto& c = source["crop"];
-    return source.value("segment_name", "") + " crop " + std::to_string(c[0].get<int>()) + "," +
-           std::to_string(c[1].get<int>()) + "," + std::to_string(c[2].get<int>()) + "," +
-           std::to_string(c[3].get<int>()) + " z0 " + std::to_string(source["z0"].get<int>());
-  }
-  return source.value("noise", "uniform") + " noise, seed " +
-         std::to_string(source.value("seed", 0ull));
-}
+using montage_style::fixed;
 
 nlohmann::json map_json(const at::Tensor& map) {
   const auto m = map.to(at::kCPU, at::kDouble).contiguous();
@@ -224,9 +209,7 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
     }
   } catch (const Error& e) {
     outcome.status = RunStatus::failed;
-    record["status"] = "failed";
-    record["error"] = {{"kind", to_string(e.kind())}, {"message", e.what()}};
-    record["finished_at"] = utc_now();
+    record_failure(record, e);
     try {
       write_record(spec.out);
     } catch (const Error&) {
@@ -257,10 +240,8 @@ std::vector<RunOutcome> run_optimizations_together(const InkModel& model,
     o.status = RunStatus::failed;
     o.error = e;
     if (o.record.is_null()) return;  // its folder never got a run.json
-    o.record["status"] = "failed";
+    record_failure(o.record, e);
     o.record["starts"][0]["status"] = "failed";
-    o.record["error"] = {{"kind", to_string(e.kind())}, {"message", e.what()}};
-    o.record["finished_at"] = utc_now();
     try {
       write_text_atomically(specs[i].out / "run.json", o.record.dump(2) + "\n");
     } catch (const Error&) {

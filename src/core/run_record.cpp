@@ -44,6 +44,12 @@ nlohmann::json scale_json(const InkModel& model) {
        "volume/layers/NN.tif: the result as 16-bit raw values, by the inverse of the rule"}};
 }
 
+void record_failure(nlohmann::json& record, const Error& error) {
+  record["status"] = "failed";
+  record["error"] = {{"kind", to_string(error.kind())}, {"message", error.what()}};
+  record["finished_at"] = utc_now();
+}
+
 std::string utc_now() {
   const std::time_t now = std::time(nullptr);
   std::tm tm{};

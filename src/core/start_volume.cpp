@@ -104,4 +104,15 @@ StartVolume segment_start(const ModelCard& card, const Segment& segment, const C
   return start;
 }
 
+std::string describe_source(const nlohmann::json& source) {
+  if (source.value("kind", "") == "segment") {
+    const auto& c = source["crop"];
+    return source.value("segment_name", "") + " crop " + std::to_string(c[0].get<int>()) + "," +
+           std::to_string(c[1].get<int>()) + "," + std::to_string(c[2].get<int>()) + "," +
+           std::to_string(c[3].get<int>()) + " z0 " + std::to_string(source["z0"].get<int>());
+  }
+  return source.value("noise", "uniform") + " noise, seed " +
+         std::to_string(source.value("seed", 0ull));
+}
+
 }  // namespace inkgen

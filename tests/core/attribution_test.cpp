@@ -10,6 +10,7 @@
 #include "inkgen/optimization.hpp"
 #include "inkgen/option_table.hpp"
 #include "inkgen/start_volume.hpp"
+#include "noise_batch.hpp"
 #include "test_support.hpp"
 
 namespace inkgen {
@@ -17,11 +18,9 @@ namespace {
 
 using test::test_model;
 
+// The same noise starts in every test here.
 at::Tensor attribution_starts(const InkModel& m, int n, std::uint64_t seed = 3) {
-  std::vector<at::Tensor> v;
-  for (const auto& s : noise_starts(m.card, n, {}, seed))
-    v.push_back(s.values);
-  return at::stack(v);
+  return test::noise_batch(m, n, seed);
 }
 
 AttributionOptions raw_options(AttributionMethod method) {

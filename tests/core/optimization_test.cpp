@@ -6,6 +6,7 @@
 #include "inkgen/error.hpp"
 #include "inkgen/start_volume.hpp"
 #include "inkgen/volume_metrics.hpp"
+#include "noise_batch.hpp"
 #include "test_support.hpp"
 
 namespace inkgen {
@@ -14,10 +15,7 @@ namespace {
 using test::test_model;
 
 at::Tensor noise_batch(const InkModel& m, int n, std::uint64_t seed = 1) {
-  std::vector<at::Tensor> v;
-  for (const auto& s : noise_starts(m.card, n, {}, seed))
-    v.push_back(s.values);
-  return at::stack(v);
+  return test::noise_batch(m, n, seed);
 }
 
 OptimizeOptions options(Direction d, int steps) {
