@@ -32,6 +32,10 @@ struct JobTemplate {
   nlohmann::json options;  // run.json's "options", without the per-job values (crop, noise index)
 };
 
+// How to load the model the settings name: its card overrides (parsed and checked), precision
+// and freeze; the device is the caller's. Error(usage) naming the option for a bad value.
+LoadOptions model_load_options(const JobSettings& settings);
+
 // `request` is the merged request (a line over the defaults), `own` what the line itself said
 // (some keys are refused only where a line gives them). Relative model paths of a JOBS file are
 // taken from `base` when `from_file`. Throws Error(usage) naming the option for a value the

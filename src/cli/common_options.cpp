@@ -8,6 +8,7 @@
 
 #include "inkgen/device.hpp"
 #include "inkgen/error.hpp"
+#include "inkgen/job_plan.hpp"
 
 namespace inkgen::cli {
 
@@ -29,14 +30,8 @@ void add_model_options(CLI::App& command, ModelOptions& options) {
 namespace {
 
 LoadOptions load_options(const JobSettings& s, const GlobalOptions& global) {
-  LoadOptions load;
+  LoadOptions load = model_load_options(s);
   load.device = resolve_device(global.device);
-  if (!s.input_shape.empty()) load.overrides.input_shape = parse_input_shape(s.input_shape);
-  if (!s.scale.empty()) load.overrides.scale = parse_value_scale(s.scale).text();
-  if (!s.range.empty()) load.overrides.range = parse_lo_hi(s.range, "--range");
-  if (!s.output_kind.empty()) load.overrides.output_kind = parse_output_kind(s.output_kind);
-  load.precision = parse_precision(s.precision);
-  load.freeze = s.freeze ? Freeze::yes : Freeze::no;
   return load;
 }
 

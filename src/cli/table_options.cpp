@@ -8,9 +8,9 @@ namespace inkgen::cli {
 
 namespace {
 
-std::string default_text(const OptionSpec& option) {
+std::string default_text(const OptionSpec& option, const JobSettings& defaults) {
   if (!option.record) return "";
-  const nlohmann::json v = option.record(resolve_settings(JobRequest{}));
+  const nlohmann::json v = option.record(defaults);
   if (v.is_null() || v == "unset") return "";
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
@@ -38,6 +38,7 @@ const char* type_name(OptionType type) {
 
 void add_table_options(CLI::App& app, unsigned scope, TableValues& values,
                        const std::vector<std::string>& keys, const std::string& group) {
+  const JobSettings defaults = resolve_settings(JobRequest{});
   for (const auto& option : option_table()) {
     const bool chosen = keys.empty()
                             ? (option.scopes & scope) != 0
@@ -57,7 +58,7 @@ void add_table_options(CLI::App& app, unsigned scope, TableValues& values,
         o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
       }
       o->type_name(type_name(option.type));
-      const std::string shown = default_text(option);
+      const std::string shown = default_text(option, defaults);
       if (!shown.empty()) o->default_str(shown);
     }
     if (!group.empty()) o->group(group);

@@ -42,6 +42,17 @@ fs::path resolve(const std::string& path, const fs::path& base) {
 
 }  // namespace
 
+LoadOptions model_load_options(const JobSettings& s) {
+  LoadOptions load;
+  if (!s.input_shape.empty()) load.overrides.input_shape = parse_input_shape(s.input_shape);
+  if (!s.scale.empty()) load.overrides.scale = parse_value_scale(s.scale).text();
+  if (!s.range.empty()) load.overrides.range = parse_lo_hi(s.range, "--range");
+  if (!s.output_kind.empty()) load.overrides.output_kind = parse_output_kind(s.output_kind);
+  load.precision = parse_precision(s.precision);
+  load.freeze = s.freeze ? Freeze::yes : Freeze::no;
+  return load;
+}
+
 JobTemplate plan_template(const JobRequest& r, const JobRequest& own, const fs::path& base,
                           bool from_file) {
   JobTemplate t;
@@ -74,19 +85,15 @@ JobTemplate plan_template(const JobRequest& r, const JobRequest& own, const fs::
   t.model.path = !s.model.empty()
                      ? (own.has("model") && from_file ? resolve(s.model, base) : fs::path(s.model))
                      : bundled_model_path();
-  auto& o = t.model.overrides;
-  if (!s.input_shape.empty()) o.input_shape = parse_input_shape(s.input_shape);
-  if (!s.scale.empty()) o.scale = parse_value_scale(s.scale).text();
-  if (!s.range.empty()) o.range = parse_lo_hi(s.range, "--range");
-  if (!s.output_kind.empty()) o.output_kind = parse_output_kind(s.output_kind);
-  t.model.precision = parse_precision(s.precision);
-  t.model.freeze = s.freeze ? Freeze::yes : Freeze::no;
+  const LoadOptions load = model_load_options(s);
+  const auto& o = t.model.overrides = load.overrides;
+  t.model.precision = load.precision;
+  t.model.freeze = load.freeze;
   t.model.key = t.model.path.string() + "|" + s.input_shape + "|" + o.scale.value_or("") + "|" +
                 s.range + "|" + s.output_kind + "|" + to_string(t.model.precision) + "|" +
                 (t.model.freeze == Freeze::yes ? "frozen" : "unfrozen");
 
-  t.optimize = s.optimize;
-  t.optimize.direction = t.direction;
+  t.optimize = s.optimize;  // resolve_settings gave it the mode's direction
   check_options(t.optimize);
   t.z0 = s.z0;
   t.noise.kind = s.noise;
