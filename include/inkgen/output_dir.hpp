@@ -7,8 +7,13 @@ namespace inkgen {
 enum class Overwrite { refuse, allow };
 
 // Makes `dir` ready for a run. An existing non-empty folder is an Error(output) unless
-// overwriting was asked for (--force); then inkgen's own files of an earlier run are removed
-// first (so no stale slice or start folder survives) and anything else in the folder is kept.
+// overwriting was asked for (--force); then exactly the files an earlier run of inkgen wrote there
+// are removed, by name and pattern (README "What a run writes"): run.json, montage.png, diff.tif,
+// attribution.tif, the slice files of start/, result/, diff/, attribution/, volume/ and
+// snapshots/step_N/, start folders NNN/ (three or more digits) with those same files, and the
+// temporaries of an interrupted write of any of them. A folder of inkgen's goes only when nothing
+// is left in it; every other file and folder stays where it is. Symbolic links are never followed
+// nor removed.
 void prepare_output_dir(const std::filesystem::path& dir, Overwrite overwrite);
 
 }  // namespace inkgen

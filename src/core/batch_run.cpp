@@ -54,21 +54,6 @@ StartVolume job_start(const InkModel& model, const BatchJob& job, SegmentCache& 
   return segment_start(model.card, segment, job.crop, z0);
 }
 
-// Temporaries of a write that a kill -9 interrupted; prepare_output_dir keeps what it does not
-// know, and these are ours.
-void remove_stray_temporaries(const fs::path& folder) {
-  std::error_code ec;
-  if (!fs::is_directory(folder, ec)) return;
-  std::vector<fs::path> stray;
-  for (const auto& entry : fs::directory_iterator(folder, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.size() > 1 && name[0] == '.' && name.find(".partial-") != std::string::npos)
-      stray.push_back(entry.path());
-  }
-  for (const auto& p : stray)
-    fs::remove_all(p, ec);
-}
-
 std::int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -200,7 +185,8 @@ class Runner {
     spec.optimize = job.optimize;
     spec.batch = options_.batch;
     spec.out = options_.out / job.key;
-    spec.overwrite = Overwrite::allow;  // a rerun replaces its own partial folder
+    // A rerun replaces its own partial folder, temporaries of a killed write included.
+    spec.overwrite = Overwrite::allow;
     spec.options = job.options;
     spec.options["out"] = spec.out.string();
     spec.options["batch"] = options_.batch;
@@ -246,9 +232,6 @@ class Runner {
       report();
       return;
     }
-    for (const auto& spec : specs)
-      remove_stray_temporaries(spec.out);
-
     OptimizeCallbacks callbacks;
     callbacks.stop = callbacks_.stop;
     callbacks.on_report = [this](const StepReport& r) {

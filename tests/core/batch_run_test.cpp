@@ -258,12 +258,19 @@ TEST_F(BatchRun, ARerunReplacesThePartialFolderOfAKilledJob) {
   fs::create_directories(dir / "snapshots" / "step_000002");
   std::ofstream(dir / "run.json") << R"({"status": "running"})";
   std::ofstream(dir / ".diff.tif.partial-123-456") << "half";
+  std::ofstream(dir / "snapshots" / "step_000002" / "00.png") << "stale";
   std::ofstream(dir / "notes.txt") << "the user's own file stays";
+  fs::create_directories(dir / "result");
+  std::ofstream(dir / "result" / "notes.txt") << "and so does one among the slices";
+  std::ofstream(dir / "result" / "99.png") << "a stale slice of a deeper model";
   run(jobs);
   EXPECT_EQ(read_json(dir / "run.json")["status"], "done");
   EXPECT_FALSE(fs::exists(dir / "snapshots"));
   EXPECT_FALSE(fs::exists(dir / ".diff.tif.partial-123-456"));
+  EXPECT_FALSE(fs::exists(dir / "result" / "99.png"));
+  EXPECT_TRUE(fs::exists(dir / "result" / "00.png"));
   EXPECT_TRUE(fs::exists(dir / "notes.txt"));
+  EXPECT_TRUE(fs::exists(dir / "result" / "notes.txt"));
 }
 
 TEST_F(BatchRun, StopRequestedRecordsTheRunningJobsAsInterrupted) {
