@@ -58,4 +58,27 @@ class ManifestWriter {
   std::size_t dropped_ = 0;
 };
 
+// The shard layout a batch runs `out` under, held for the batch's life. Shards of one count may run
+// at once (each writes its own manifest and runs jobs no other shard runs), but shards of two
+// counts, or a shard and an unsharded batch, would each run jobs the other runs. Each batch holds a
+// shared flock on out/shards-of-<n>.lock (n = 1 without --shard) and, once it holds it, checks that
+// no live batch holds the file of another count. Of two batches that start at once with different
+// counts, the one that checks second sees the other, so they never both run. The lock goes with
+// the process (exit, crash, kill -9): a later batch may use any count, and resumes from every
+// manifest as before.
+std::string shard_layout_lock_name(const std::optional<Shard>& shard);
+
+class ShardLayoutLock {
+ public:
+  // Error(output) when another live batch runs `out` with another shard count, or when the lock
+  // file cannot be opened.
+  ShardLayoutLock(const std::filesystem::path& out, const std::optional<Shard>& shard);
+  ~ShardLayoutLock();
+  ShardLayoutLock(const ShardLayoutLock&) = delete;
+  ShardLayoutLock& operator=(const ShardLayoutLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace inkgen

@@ -69,7 +69,8 @@ class Runner {
   BatchSummary run() {
     make_directories(options_.out);
     summary_.manifest = options_.out / manifest_file_name(options_.shard);
-    ManifestWriter writer(summary_.manifest);  // the lock first, then read what is there
+    const ShardLayoutLock layout(options_.out, options_.shard);
+    ManifestWriter writer(summary_.manifest);  // the locks first, then read what is there
     writer_ = &writer;
     summary_.torn_lines_dropped = writer.dropped_bytes() > 0 ? 1 : 0;
     const ManifestLines manifests = read_manifests(options_.out);

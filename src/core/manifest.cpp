@@ -32,6 +32,36 @@ bool is_digits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+const std::string layout_prefix = "shards-of-";
+const std::string layout_suffix = ".lock";
+
+// The shard count whose lock file `name` is, or 0 when it is none.
+int layout_lock_count(const std::string& name) {
+  if (name.size() <= layout_prefix.size() + layout_suffix.size() ||
+      name.rfind(layout_prefix, 0) != 0 ||
+      name.compare(name.size() - layout_suffix.size(), layout_suffix.size(), layout_suffix) != 0) {
+    return 0;
+  }
+  const std::string n =
+      name.substr(layout_prefix.size(), name.size() - layout_prefix.size() - layout_suffix.size());
+  if (!is_digits(n) || n.size() > 9) return 0;
+  return std::stoi(n);
+}
+
+std::string with_shards(int count) {
+  return count == 1 ? "no --shard" : "--shard i/" + std::to_string(count);
+}
+
+// Whether a live process holds a lock on `path`: only then can an exclusive lock not be had. The
+// probe's own lock lasts a moment and no batch waits on it for long (they take shared locks).
+bool is_held(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return false;
+  const bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);
+  return held;
+}
+
 }  // namespace
 
 std::string manifest_file_name(const std::optional<Shard>& shard) {
@@ -99,6 +129,43 @@ ManifestLines read_manifests(const fs::path& out) {
     all.files.push_back(file);
   }
   return all;
+}
+
+std::string shard_layout_lock_name(const std::optional<Shard>& shard) {
+  return layout_prefix + std::to_string(shard ? shard->count : 1) + layout_suffix;
+}
+
+ShardLayoutLock::ShardLayoutLock(const fs::path& out, const std::optional<Shard>& shard) {
+  const int mine = shard ? shard->count : 1;
+  const fs::path path = out / shard_layout_lock_name(shard);
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    throw Error(ErrorKind::output, "cannot open the batch lock " + path.string() + " (" +
+                                       std::strerror(errno) +
+                                       "); check that --out is writable, or choose another --out");
+  }
+  while (::flock(fd_, LOCK_SH) != 0 && errno == EINTR) {
+  }
+  // A file system without locks (some network mounts) fails the probes too: nothing is refused.
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(out, ec)) {
+    const int count = layout_lock_count(entry.path().filename().string());
+    if (count == 0 || count == mine || !is_held(entry.path())) continue;
+    ::close(fd_);
+    fd_ = -1;
+    throw Error(ErrorKind::output,
+                "another inkgen batch is running on " + out.string() + " with " +
+                    with_shards(count) + " while this one has " + with_shards(mine) +
+                    "; batches of different shard counts on one --out would run the same jobs "
+                    "twice: wait for it to end, or run this one " +
+                    (count == 1 ? std::string("without --shard")
+                                : "with --shard i/" + std::to_string(count)) +
+                    " or on another --out");
+  }
+}
+
+ShardLayoutLock::~ShardLayoutLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the lock
 }
 
 ManifestWriter::ManifestWriter(const fs::path& path) : path_(path) {

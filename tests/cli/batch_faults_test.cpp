@@ -10,6 +10,7 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -283,6 +284,41 @@ TEST_F(BatchFaults, TwoBatchesOnOneManifestAreRefused) {
   // Another shard is another manifest: it may run beside it.
   first.signal(SIGINT);
   EXPECT_EQ(first.finish().exit_code, 130);
+}
+
+TEST_F(BatchFaults, BatchesOfDifferentShardCountsOnOneOutAreRefusedWhileTheyRun) {
+  const std::string first_job = R"({"mode": "maximize", "segment": "good", "crops": ["0,0,16,16"])";
+  const std::string second_job =
+      R"({"mode": "maximize", "segment": "good", "crops": ["16,16,32,32"]})";
+  test::write_text(tmp_ / "long.jsonl", first_job +
+                                            R"(, "steps": 100000000})"
+                                            "\n" +
+                                            second_job + "\n");
+  // The same jobs, short: a batch that is wrongly let run ends instead of running forever.
+  test::write_text(tmp_ / "jobs.jsonl", first_job + "}\n" + second_job + "\n");
+  test::BackgroundInkgen first(batch("long.jsonl", {"--shard", "0/2"}));
+  for (int i = 0; i < 600 && !fs::exists(out_ / "good/0_0_16_16/maximize-segment/run.json"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // The other shard of the same count runs beside it...
+  EXPECT_EQ(run_inkgen(batch("long.jsonl", {"--shard", "1/2"})).exit_code, 0);
+  // ...an unsharded batch or another count, which would run its jobs again, is refused.
+  expect_one_line_error(run_inkgen(batch("jobs.jsonl")), 5,
+                        "is running on " + out_.string() + " with --shard i/2");
+  expect_one_line_error(run_inkgen(batch("jobs.jsonl", {"--shard", "0/3"})), 5,
+                        "run this one with --shard i/2");
+  first.signal(SIGINT);
+  EXPECT_EQ(first.finish().exit_code, 130);
+  // One after the other any count may run, and it resumes from every shard's manifest.
+  const auto after = run_inkgen(batch("jobs.jsonl", {"--json"}));
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  const auto summary = test::json_of(after);
+  EXPECT_EQ(summary["skipped"], 1);
+  EXPECT_EQ(summary["done"], 1);
+  std::map<std::string, std::string> latest_shard;
+  for (const auto& line : read_manifests(out_).lines)
+    latest_shard[line["key"]] = line["shard"];
+  EXPECT_EQ(latest_shard["good/0_0_16_16/maximize-segment"], "0/1");
+  EXPECT_EQ(latest_shard["good/16_16_32_32/maximize-segment"], "1/2");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 
@@ -117,6 +118,43 @@ TEST(BatchManifest, ASecondWriterOfOneFileIsRefused) {
     EXPECT_NE(std::string(e.what()).find("another inkgen batch"), std::string::npos);
   }
   ManifestWriter other_shard(tmp / "manifest-shard-0-of-2.jsonl");  // another file: fine
+}
+
+// The message of the Error(output) that constructing a ShardLayoutLock throws, or "" when none.
+std::string layout_refusal(const fs::path& out, const std::optional<Shard>& shard) {
+  try {
+    ShardLayoutLock lock(out, shard);
+    return "";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::output);
+    return e.what();
+  }
+}
+
+TEST(BatchManifest, ShardsOfOneCountShareAnOutputAndOtherCountsAreRefused) {
+  test::TempDir tmp;
+  EXPECT_EQ(shard_layout_lock_name(std::nullopt), "shards-of-1.lock");
+  EXPECT_EQ(shard_layout_lock_name(Shard{1, 16}), "shards-of-16.lock");
+  {
+    // Each lock opens the file anew, so within one process they meet as two processes would.
+    ShardLayoutLock first(tmp.path(), Shard{0, 2});
+    ShardLayoutLock second(tmp.path(), Shard{1, 2});
+    ShardLayoutLock same_shard(tmp.path(), Shard{1, 2});  // the manifest refuses this one
+    const std::string unsharded = layout_refusal(tmp.path(), std::nullopt);
+    EXPECT_NE(unsharded.find("another inkgen batch is running on"), std::string::npos);
+    EXPECT_NE(unsharded.find("with --shard i/2 while this one has no --shard"), std::string::npos)
+        << unsharded;
+    EXPECT_NE(unsharded.find("run this one with --shard i/2"), std::string::npos) << unsharded;
+    EXPECT_EQ(std::count(unsharded.begin(), unsharded.end(), '\n'), 0);
+    EXPECT_NE(layout_refusal(tmp.path(), Shard{0, 3}).find("this one has --shard i/3"),
+              std::string::npos);
+  }
+  // The lock goes with its holder: one after the other, any count may run.
+  EXPECT_EQ(layout_refusal(tmp.path(), std::nullopt), "");
+  ShardLayoutLock unsharded(tmp.path(), std::nullopt);
+  EXPECT_NE(layout_refusal(tmp.path(), Shard{0, 2}).find("run this one without --shard"),
+            std::string::npos);
+  EXPECT_EQ(layout_refusal(tmp.path(), std::nullopt), "");
 }
 
 TEST(BatchManifest, AFullDiskIsAnOutputErrorNamingTheFile) {
