@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "inkgen/error.hpp"
+
 namespace inkgen {
 
 // How a raw 16-bit segment value becomes a model input value:
@@ -38,5 +40,9 @@ struct ValueScale {
 // and the descriptive text of the published cards, "raw uint16 surface-layer value / 65535".
 // Throws Error(usage) naming the accepted forms.
 ValueScale parse_value_scale(const std::string& text);
+
+// Throws Error(kind) naming the field (shift, clip or divisor) that is out of bounds, prefixed
+// by `what` (e.g. "model card m.json: 'input.scale'").
+void check_value_scale(const ValueScale& scale, const std::string& what, ErrorKind kind);
 
 }  // namespace inkgen

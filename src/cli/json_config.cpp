@@ -1,6 +1,9 @@
 #include "json_config.hpp"
 
+#include <iterator>
 #include <nlohmann/json.hpp>
+
+#include "inkgen/checked_input.hpp"
 
 namespace inkgen::cli {
 
@@ -10,7 +13,7 @@ std::string scalar_text(const nlohmann::json& value, const std::string& key) {
   if (value.is_string()) return value.get<std::string>();
   if (value.is_boolean()) return value.get<bool>() ? "true" : "false";
   if (value.is_number()) return value.dump();
-  throw CLI::ConfigError("config key '" + key + "' holds " + value.dump() +
+  throw CLI::ConfigError("config key '" + excerpt(key) + "' holds " + excerpt(value) +
                          "; give a string, number, boolean or a list of them");
 }
 
@@ -32,12 +35,12 @@ std::string JsonConfig::to_config(const CLI::App* app, bool default_also, bool, 
 }
 
 std::vector<CLI::ConfigItem> JsonConfig::from_config(std::istream& input) const {
+  const std::string text((std::istreambuf_iterator<char>(input)), std::istreambuf_iterator<char>());
   nlohmann::json j;
   try {
-    input >> j;
-  } catch (const nlohmann::json::parse_error& e) {
-    throw CLI::ConfigError(std::string("config file is not valid JSON (byte ") +
-                           std::to_string(e.byte) + "); fix the JSON");
+    j = parse_json_input(text, ErrorKind::usage, "config file", "fix the JSON");
+  } catch (const Error& e) {
+    throw CLI::ConfigError(e.what());
   }
   if (!j.is_object())
     throw CLI::ConfigError("config file must hold one JSON object of option names and values");
@@ -48,7 +51,7 @@ std::vector<CLI::ConfigItem> JsonConfig::from_config(std::istream& input) const 
     if (value.is_null()) continue;
     if (command->get_option_no_throw("--" + key) == nullptr &&
         root_.get_option_no_throw("--" + key) == nullptr) {
-      throw CLI::ConfigError("config file key '" + key + "' is not an option of " +
+      throw CLI::ConfigError("config file key '" + excerpt(key) + "' is not an option of " +
                              command->get_name() +
                              "; remove it or fix its name (keys are option names without dashes)");
     }

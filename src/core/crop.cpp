@@ -1,8 +1,10 @@
 #include "inkgen/crop.hpp"
 
+#include <limits>
 #include <sstream>
 #include <vector>
 
+#include "inkgen/checked_input.hpp"
 #include "inkgen/error.hpp"
 
 namespace inkgen {
@@ -13,24 +15,29 @@ std::string Crop::text() const {
 }
 
 Crop parse_crop(const std::string& text) {
-  std::vector<int> v;
+  std::vector<long long> v;
   std::stringstream in(text);
   std::string part;
-  bool ok = true;
-  while (std::getline(in, part, ',')) {
-    std::size_t used = 0;
-    try {
-      v.push_back(std::stoi(part, &used));
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != part.size()) ok = false;
+  bool ok = text.size() < 200;
+  while (ok && std::getline(in, part, ',')) {
+    const auto n = parse_whole(part);
+    ok = n.has_value();
+    if (ok) v.push_back(*n);
   }
   if (!ok || v.size() != 4) {
-    throw Error(ErrorKind::usage,
-                "--crop '" + text + "' is not x1,y1,x2,y2; write four integers, e.g. 0,0,64,64");
+    throw Error(ErrorKind::usage, "--crop '" + excerpt(text) +
+                                      "' is not x1,y1,x2,y2; write four integers, e.g. 0,0,64,64");
   }
-  const Crop crop{v[0], v[1], v[2], v[3]};
+  // Pixel coordinates are ints everywhere after this; a segment's side fits one with room.
+  for (const long long c : v) {
+    if (c > std::numeric_limits<int>::max() / 2 || c < -(std::numeric_limits<int>::max() / 2)) {
+      throw Error(ErrorKind::usage, "--crop " + excerpt(text) + " has a coordinate beyond +-" +
+                                        std::to_string(std::numeric_limits<int>::max() / 2) +
+                                        "; give pixel coordinates inside the segment");
+    }
+  }
+  const Crop crop{static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]),
+                  static_cast<int>(v[3])};
   if (crop.x1 < 0 || crop.y1 < 0) {
     throw Error(ErrorKind::usage,
                 "--crop " + text + " starts at a negative pixel; x1 and y1 must be >= 0");

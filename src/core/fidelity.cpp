@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "inkgen/checked_input.hpp"
 #include "inkgen/crop_tiling.hpp"
 #include "inkgen/error.hpp"
 #include "inkgen/float_tiff_stack.hpp"
@@ -15,6 +16,12 @@ namespace inkgen {
 namespace fs = std::filesystem;
 
 namespace {
+
+// The error_code form: a symlink loop in a user's folder must not escape as an exception.
+bool is_file_here(const fs::path& path) {
+  std::error_code ec;
+  return fs::is_regular_file(path, ec);
+}
 
 // A centred film profile shorter than this is flat: no depth to align with.
 constexpr double flat_profile = 1e-6;
@@ -54,15 +61,11 @@ nlohmann::json read_record(const fs::path& path) {
   if (!in) bad_run(path, "cannot be read", "check the file's permissions");
   std::stringstream text;
   text << in.rdbuf();
-  try {
-    nlohmann::json j = nlohmann::json::parse(text.str());
-    if (!j.is_object() || !j.contains("starts") || !j.at("starts").is_array())
-      bad_run(path, "has no \"starts\" list", "give a run.json written by inkgen");
-    return j;
-  } catch (const nlohmann::json::exception& e) {
-    bad_run(path, std::string("is not valid JSON (") + e.what() + ")",
-            "give a run.json written by inkgen, or run it again");
-  }
+  nlohmann::json j = parse_json_input(text.str(), ErrorKind::input, path.string(),
+                                      "give a run.json written by inkgen, or run it again");
+  if (!j.is_object() || !j.contains("starts") || !j.at("starts").is_array())
+    bad_run(path, "has no \"starts\" list", "give a run.json written by inkgen");
+  return j;
 }
 
 // The path without "." parts or a trailing separator: "run/." -> "run".
@@ -351,7 +354,7 @@ SegmentTruth open_segment_truth(const fs::path& dir) {
   t.ink = t.segment.dir / (name + "_ink.tif");
   t.film = t.segment.dir / (name + "_film.tif");
   for (const auto& path : {t.ink, t.film}) {
-    if (!fs::is_regular_file(path)) {
+    if (!is_file_here(path)) {
       throw Error(ErrorKind::input,
                   "segment " + dir.string() + " has no ground truth (" + path.filename().string() +
                       " is missing): it was not made by inkgen synth with ground truth; make one "
@@ -361,9 +364,11 @@ SegmentTruth open_segment_truth(const fs::path& dir) {
     check_truth_file(path, t.segment);
   }
   const fs::path synth = t.segment.dir / (name + "_synth.json");
-  if (fs::is_regular_file(synth)) {
+  if (is_file_here(synth)) {
     std::ifstream in(synth, std::ios::binary);
-    const nlohmann::json options = nlohmann::json::parse(in, nullptr, false);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const nlohmann::json options = parse_json_input(text, ErrorKind::input, synth.string(),
+                                                    "remake the segment with inkgen synth");
     if (!options.is_object()) {
       throw Error(ErrorKind::input, synth.string() +
                                         " is not a JSON object; remake the segment "
@@ -377,20 +382,22 @@ SegmentTruth open_segment_truth(const fs::path& dir) {
 }
 
 std::vector<RunStart> find_run_starts(const fs::path& run_dir) {
-  if (!fs::is_directory(run_dir)) {
+  if (std::error_code ec; !fs::is_directory(run_dir, ec)) {
     throw Error(ErrorKind::input, "run folder " + run_dir.string() +
                                       " does not exist; give a folder written by inkgen "
                                       "maximize, minimize or batch");
   }
   std::vector<RunStart> out;
-  if (fs::is_regular_file(run_dir / "run.json")) {
+  if (is_file_here(run_dir / "run.json")) {
     add_starts_of(run_dir, run_dir, out);
     return out;
   }
   std::vector<fs::path> runs;
-  for (auto it = fs::recursive_directory_iterator(run_dir);
-       it != fs::recursive_directory_iterator(); ++it) {
-    if (it->is_directory() && fs::is_regular_file(it->path() / "run.json")) {
+  std::error_code walk;
+  for (auto it = fs::recursive_directory_iterator(run_dir, walk);
+       !walk && it != fs::recursive_directory_iterator(); it.increment(walk)) {
+    std::error_code ec;
+    if (it->is_directory(ec) && is_file_here(it->path() / "run.json")) {
       runs.push_back(it->path());
       it.disable_recursion_pending();  // its start folders belong to its own record
     }
@@ -409,8 +416,8 @@ std::vector<RunStart> find_run_starts(const fs::path& run_dir) {
 std::optional<StartFidelity> evaluate_start(const SegmentTruth& truth, const RunStart& s,
                                             std::string& why_skipped) {
   const fs::path diff_path = s.folder / "diff.tif", attribution_path = s.folder / "attribution.tif";
-  const bool has_diff = fs::is_regular_file(diff_path);
-  const bool attribution = !has_diff && fs::is_regular_file(attribution_path);
+  const bool has_diff = is_file_here(diff_path);
+  const bool attribution = !has_diff && is_file_here(attribution_path);
   const std::string status = s.start.value("status", std::string());
   if (!has_diff && !attribution) {
     if (status != "done" && status != "interrupted") {

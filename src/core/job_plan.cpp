@@ -5,6 +5,7 @@
 #include <map>
 #include <sstream>
 
+#include "inkgen/checked_input.hpp"
 #include "inkgen/crop_tiling.hpp"
 #include "inkgen/run_record.hpp"
 #include "inkgen/segment.hpp"
@@ -285,6 +286,15 @@ JobPlan plan_jobs(const std::vector<JobRequest>& lines, const JobRequest& defaul
       job.options["segment"] = segment_dir.string();
       add(std::move(job));
     }
+  }
+  // Every line tiled an empty mask: a batch that would run "0/0 jobs" and exit 0 is a bad input.
+  if (plan.jobs.empty()) {
+    throw Error(ErrorKind::input,
+                context.origin + " plans no jobs (" +
+                    (plan.warnings.empty() ? std::string("no line made one")
+                                           : excerpt(plan.warnings.front(), 200)) +
+                    "); give crops with \"crops\": [\"x1,y1,x2,y2\"] or segments whose mask "
+                    "covers papyrus");
   }
   return plan;
 }

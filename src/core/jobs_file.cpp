@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "inkgen/checked_input.hpp"
 #include "inkgen/error.hpp"
 #include "inkgen/option_table.hpp"
 
@@ -31,46 +32,32 @@ std::string trim(const std::string& s) {
   return s.substr(first, last - first + 1);
 }
 
-std::string describe(const json& v) {
-  std::string text = v.dump();
-  if (text.size() > 40) text = text.substr(0, 37) + "...";
-  return text;
-}
-
 JobRequest parse_json_line(const std::string& text, int line, const std::string& origin) {
   const LineError fail{origin, line};
   std::vector<std::string> keys;  // the top-level keys in order, repeats included
   json j;
   try {
-    j = json::parse(text, [&keys](int depth, json::parse_event_t event, json& parsed) {
-      if (depth == 1 && event == json::parse_event_t::key)
-        keys.push_back(parsed.get<std::string>());
-      return true;
-    });
-  } catch (const json::exception& e) {
-    // A syntax error (parse_error) or a number beyond double's range (out_of_range, "1e999").
-    std::string why = e.what();
-    const auto column = why.find("column");
-    const auto tag_end = why.find("] ");
-    if (column != std::string::npos) {
-      why = why.substr(column);
-    } else if (tag_end != std::string::npos) {
-      why = why.substr(tag_end + 2);
-    }
-    fail("not a valid JSON object (" + why + "); write one JSON object per line");
+    j = parse_json_input(text, ErrorKind::input, "a JOBS line", "write one JSON object per line",
+                         [&keys](int depth, json::parse_event_t event, json& parsed) {
+                           if (depth == 1 && event == json::parse_event_t::key)
+                             keys.push_back(parsed.get<std::string>());
+                           return true;
+                         });
+  } catch (const Error& e) {
+    fail(e.what());
   }
   if (!j.is_object())
-    fail("holds " + describe(j) + ", not a JSON object; write one object per line");
+    fail("holds " + excerpt(j) + ", not a JSON object; write one object per line");
   std::set<std::string> seen;
   for (const auto& key : keys) {
     const OptionSpec* option = find_option(key);
     if (option == nullptr || !(option->scopes & in_jobs)) {
-      fail("unknown key \"" + key.substr(0, 40) + (key.size() > 40 ? "..." : "") +
+      fail("unknown key \"" + excerpt(key) +
            "\"; remove it or fix its name (keys are the single commands' option names, see "
            "configs/README.md)");
     }
     if (!seen.insert(option->key).second) {
-      fail("key \"" + key + "\" is given twice (or with another spelling); keep one");
+      fail("key \"" + excerpt(key) + "\" is given twice (or with another spelling); keep one");
     }
   }
   JobRequest r;

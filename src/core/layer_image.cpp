@@ -63,10 +63,12 @@ TiffLayout tiff_layout(const TiffFile& tif, const fs::path& path) {
               "segment layers must be greyscale (one sample)");
   }
   if ((t.bits != 8 && t.bits != 16) || t.format != SAMPLEFORMAT_UINT) {
-    bad_layer(path,
-              "is " + std::to_string(t.bits) + "-bit" +
-                  (t.format != SAMPLEFORMAT_UINT ? " non-integer" : ""),
-              "segment layers must be 8- or 16-bit unsigned greyscale");
+    const char* kind = t.format == SAMPLEFORMAT_UINT     ? " unsigned integer"
+                       : t.format == SAMPLEFORMAT_INT    ? " signed integer"
+                       : t.format == SAMPLEFORMAT_IEEEFP ? " floating-point"
+                                                         : " complex or unknown-format";
+    bad_layer(path, "is " + std::to_string(t.bits) + "-bit" + kind,
+              "segment layers must be 8- or 16-bit unsigned greyscale: convert it to uint16");
   }
   if (t.photometric != PHOTOMETRIC_MINISBLACK && t.photometric != PHOTOMETRIC_MINISWHITE) {
     bad_layer(path, "is not greyscale (photometric " + std::to_string(t.photometric) + ")",

@@ -1,9 +1,11 @@
 #include "inkgen/model_card.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <sstream>
 
+#include "inkgen/checked_input.hpp"
 #include "inkgen/error.hpp"
 
 namespace inkgen {
@@ -24,16 +26,29 @@ const nlohmann::json& require(const nlohmann::json& object, const char* key,
   return object.at(key);
 }
 
+// A whole number of the card within lo..hi, or a card error naming `key`.
+long long card_whole(const nlohmann::json& v, long long lo, long long hi, const std::string& key,
+                     const std::string& origin) {
+  const auto n = whole_of(v);
+  if (!n || *n < lo || *n > hi) {
+    card_error(origin, "'" + key + "' must be a whole number in " + std::to_string(lo) + ".." +
+                           std::to_string(hi) + ", got " + excerpt(v));
+  }
+  return *n;
+}
+
 std::array<std::int64_t, 4> shape_from_json(const nlohmann::json& j, const std::string& origin) {
   if (!j.is_array() || j.size() != 4) {
-    card_error(origin, "'input.shape' must be a list of 4 integers [C, D, H, W], got " + j.dump());
+    card_error(origin,
+               "'input.shape' must be a list of 4 integers [C, D, H, W], got " + excerpt(j));
   }
   std::array<std::int64_t, 4> shape{};
-  for (std::size_t i = 0; i < 4; ++i) {
-    if (!j[i].is_number_integer() || j[i].get<std::int64_t>() <= 0) {
-      card_error(origin, "'input.shape' must hold positive integers, got " + j.dump());
-    }
-    shape[i] = j[i].get<std::int64_t>();
+  for (std::size_t i = 0; i < 4; ++i)
+    shape[i] = card_whole(j[i], 1, max_model_dim, "input.shape", origin);
+  try {
+    check_input_shape(shape, "'input.shape'", ErrorKind::model, "fix it");
+  } catch (const Error& e) {
+    card_error(origin, e.what());
   }
   return shape;
 }
@@ -48,14 +63,24 @@ ValueScale scale_from_json(const nlohmann::json& j, const std::string& origin) {
   }
   if (j.is_object()) {
     ValueScale s;
-    s.shift = j.value("shift", 0);
-    if (j.contains("clip") && !j.at("clip").is_null()) s.clip = j.at("clip").get<int>();
-    s.divisor = j.value("divisor", 65535.0);
-    if (s.divisor <= 0 || s.shift < 0 || s.shift > 15)
-      card_error(origin, "'input.scale' is out of bounds");
+    if (j.contains("shift"))
+      s.shift = static_cast<int>(card_whole(j.at("shift"), 0, 15, "input.scale.shift", origin));
+    if (j.contains("clip") && !j.at("clip").is_null())
+      s.clip = static_cast<int>(card_whole(j.at("clip"), 1, 65535, "input.scale.clip", origin));
+    if (j.contains("divisor")) {
+      if (!j.at("divisor").is_number())
+        card_error(origin,
+                   "'input.scale.divisor' must be a number, got " + excerpt(j.at("divisor")));
+      s.divisor = j.at("divisor").get<double>();
+    }
+    try {
+      check_value_scale(s, "'input.scale'", ErrorKind::model);
+    } catch (const Error& e) {
+      card_error(origin, e.what());
+    }
     return s;
   }
-  card_error(origin, "'input.scale' must be a rule such as \"raw16/65535\", got " + j.dump());
+  card_error(origin, "'input.scale' must be a rule such as \"raw16/65535\", got " + excerpt(j));
 }
 
 }  // namespace
@@ -77,28 +102,23 @@ const char* to_string(OutputKind kind) {
 
 std::array<std::int64_t, 4> parse_input_shape(const std::string& text) {
   std::array<std::int64_t, 4> shape{};
-  std::stringstream in(text);
+  std::stringstream in(text.size() < 200 ? text : std::string());
   std::string part;
   std::size_t i = 0;
   while (std::getline(in, part, ',')) {
-    std::size_t used = 0;
-    long long v = 0;
-    try {
-      v = std::stoll(part, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (i >= 4 || used != part.size() || v <= 0) {
+    const auto v = parse_whole(part);
+    if (i >= 4 || !v || *v <= 0) {
       i = 5;
       break;
     }
-    shape[i++] = v;
+    shape[i++] = *v;
   }
   if (i != 4) {
     throw Error(ErrorKind::usage,
-                "--input-shape '" + text +
+                "--input-shape '" + excerpt(text) +
                     "' is not C,D,H,W; write four positive integers, e.g. 1,30,64,64");
   }
+  check_input_shape(shape, "--input-shape", ErrorKind::usage, "give the model's real input shape");
   return shape;
 }
 
@@ -115,28 +135,29 @@ ModelCard parse_model_card(const nlohmann::json& card, const std::string& origin
     out.input_shape = shape_from_json(require(input, "shape", "input.", origin), origin);
     out.scale = scale_from_json(require(input, "scale", "input.", origin), origin);
     if (input.contains("layout") && input.at("layout") != "N,C,D,H,W") {
-      card_error(origin, "'input.layout' is " + input.at("layout").dump() +
+      card_error(origin, "'input.layout' is " + excerpt(input.at("layout")) +
                              "; inkgen feeds N,C,D,H,W (wrap the model to take that layout)");
     }
     if (input.contains("dtype") && input.at("dtype") != "float32") {
-      card_error(origin, "'input.dtype' is " + input.at("dtype").dump() + "; inkgen feeds float32");
+      card_error(origin,
+                 "'input.dtype' is " + excerpt(input.at("dtype")) + "; inkgen feeds float32");
     }
     out.range_lo = 0.0;
     out.range_hi = out.scale.max_value();
     if (input.contains("range")) {
       const auto& r = input.at("range");
       if (!r.is_array() || r.size() != 2 || !r[0].is_number() || !r[1].is_number() ||
-          r[0].get<double>() >= r[1].get<double>()) {
-        card_error(origin, "'input.range' must be [lo, hi] with lo < hi, got " + r.dump());
+          r[0].get<double>() >= r[1].get<double>() || std::abs(r[0].get<double>()) > 1e9 ||
+          std::abs(r[1].get<double>()) > 1e9) {
+        card_error(origin, "'input.range' must be [lo, hi] with lo < hi, both within +-1e9, got " +
+                               excerpt(r));
       }
       out.range_lo = r[0].get<double>();
       out.range_hi = r[1].get<double>();
     }
     if (input.contains("z0")) {
-      const auto& z = input.at("z0");
-      if (!z.is_number_integer() || z.get<int>() < 0)
-        card_error(origin, "'input.z0' must be an integer >= 0");
-      out.z0 = z.get<int>();
+      // Layer numbers are at most 6 digits (segment.cpp); a larger z0 can name no layer.
+      out.z0 = static_cast<int>(card_whole(input.at("z0"), 0, 999999, "input.z0", origin));
     }
     // One value per layer, each within [lo, hi]; Error(model) naming the key otherwise.
     const auto per_layer = [&](const char* key, double lo, double hi) {
@@ -168,7 +189,8 @@ ModelCard parse_model_card(const nlohmann::json& card, const std::string& origin
     try {
       out.output_kind = parse_output_kind(kind.get<std::string>());
     } catch (const Error&) {
-      card_error(origin, "'output.kind' is " + kind.dump() + ", not \"logits\" or \"probability\"");
+      card_error(origin,
+                 "'output.kind' is " + excerpt(kind) + ", not \"logits\" or \"probability\"");
     }
     out.output_meaning = output.value("meaning", std::string());
   } catch (const nlohmann::json::exception& e) {
@@ -179,14 +201,8 @@ ModelCard parse_model_card(const nlohmann::json& card, const std::string& origin
 }
 
 ModelCard parse_model_card_text(const std::string& text, const std::string& origin) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(ErrorKind::model, "model card " + origin + " is not valid JSON (byte " +
-                                      std::to_string(e.byte) +
-                                      "); fix the JSON or give --input-shape and --scale");
-  }
+  const nlohmann::json j = parse_json_input(text, ErrorKind::model, "model card " + origin,
+                                            "fix the JSON or give --input-shape and --scale");
   return parse_model_card(j, origin);
 }
 

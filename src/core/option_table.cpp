@@ -1,12 +1,11 @@
 #include "inkgen/option_table.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstdlib>
 #include <limits>
 #include <sstream>
 
+#include "inkgen/checked_input.hpp"
 #include "inkgen/error.hpp"
 
 namespace inkgen {
@@ -15,12 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string describe(const json& v) {
-  std::string text = v.dump();
-  if (text.size() > 40) text = text.substr(0, 37) + "...";
-  return text;
-}
-
 [[noreturn]] void failed(const OptionFailure& fail, const std::string& problem) {
   fail(problem);
   throw Error(ErrorKind::internal, problem);  // `fail` always throws; this keeps the contract
@@ -28,30 +21,14 @@ std::string describe(const json& v) {
 
 long long as_integer(const json& v, const std::string& label, long long lo, long long hi,
                      const OptionFailure& fail) {
-  long double value = 0;
-  bool ok = false;
-  if (v.is_number_integer()) {
-    value = v.is_number_unsigned() ? static_cast<long double>(v.get<std::uint64_t>())
-                                   : static_cast<long double>(v.get<std::int64_t>());
-    ok = true;
-  } else if (v.is_number_float()) {
-    const double d = v.get<double>();
-    ok = std::isfinite(d) && std::floor(d) == d;
-    value = d;
-  } else if (v.is_string()) {
-    const std::string text = v.get<std::string>();
-    char* end = nullptr;
-    errno = 0;
-    const long long n = std::strtoll(text.c_str(), &end, 10);
-    ok = !text.empty() && end == text.c_str() + text.size() && errno != ERANGE;
-    value = static_cast<long double>(n);
-  }
-  if (!ok) failed(fail, label + " must be a whole number, got " + describe(v));
-  if (value < static_cast<long double>(lo) || value > static_cast<long double>(hi)) {
-    failed(fail, label + " is " + describe(v) + ", out of range " + std::to_string(lo) + ".." +
-                     std::to_string(hi));
-  }
-  return static_cast<long long>(value);
+  const std::optional<long long> value =
+      v.is_string() ? parse_whole(v.get<std::string>()) : whole_of(v);
+  const std::string range = std::to_string(lo) + ".." + std::to_string(hi);
+  if (!value)
+    failed(fail, label + " must be a whole number, got " + excerpt(v) + "; give one in " + range);
+  if (*value < lo || *value > hi)
+    failed(fail, label + " is " + excerpt(v) + ", out of range; give one in " + range);
+  return *value;
 }
 
 double as_real(const json& v, const std::string& label, const OptionFailure& fail) {
@@ -59,12 +36,10 @@ double as_real(const json& v, const std::string& label, const OptionFailure& fai
   if (v.is_string()) {
     // Strings allow what JSON numbers cannot spell ("nan", "inf"); validation rejects those.
     const std::string text = v.get<std::string>();
-    char* end = nullptr;
-    errno = 0;
-    const double d = std::strtod(text.c_str(), &end);
-    if (!text.empty() && end == text.c_str() + text.size() && errno != ERANGE) return d;
+    if (text == "nan" || text == "inf" || text == "-inf") return std::stod(text);
+    if (const auto d = parse_finite(text)) return *d;
   }
-  failed(fail, label + " must be a number, got " + describe(v));
+  failed(fail, label + " must be a number, got " + excerpt(v) + "; give a decimal number");
 }
 
 Crop as_crop(const json& v, const OptionFailure& fail) {
@@ -76,7 +51,7 @@ Crop as_crop(const json& v, const OptionFailure& fail) {
     for (const auto& x : v)
       text += (text.empty() ? "" : ",") + x.dump();
   } else {
-    failed(fail, "crop " + describe(v) +
+    failed(fail, "crop " + excerpt(v) +
                      " is neither \"x1,y1,x2,y2\" nor [x1,y1,x2,y2]; write four integers");
   }
   try {
@@ -105,7 +80,7 @@ json as_crops(const json& v, const std::string& label, const OptionFailure& fail
   failed(fail, label +
                    " must be \"auto\" or a non-empty list of \"x1,y1,x2,y2\" or [x1,y1,x2,y2], "
                    "got " +
-                   describe(v));
+                   excerpt(v));
 }
 
 // An optional as run.json shows it: the value, or what stands in for it.
@@ -293,8 +268,10 @@ std::vector<OptionSpec> make_table() {
       OptionType::integer, "z0", "First layer (default: the card's z0, else the centred window)",
       [](const json& v, S& s) {
         s.z0 = v.get<int>();
-        if (*s.z0 < 0)
-          throw Error(ErrorKind::usage, "--z0 must be >= 0, got " + std::to_string(*s.z0));
+        // Layer files carry at most 6 digits (segment.cpp), so no larger z0 names a layer.
+        if (*s.z0 < 0 || *s.z0 > 999999)
+          throw Error(ErrorKind::usage, "--z0 is " + std::to_string(*s.z0) +
+                                            ", outside 0..999999; give the first layer to read");
       },
       [](const S& s) { return or_text(s.z0, "card"); }));
   // The optimization.
@@ -469,7 +446,7 @@ std::vector<OptionSpec> make_table() {
         const double sd = v.get<double>();
         if (!std::isfinite(sd) || sd <= 0)
           throw Error(ErrorKind::usage,
-                      "--noise-sd must be a positive finite number, got " + describe(v));
+                      "--noise-sd must be a positive finite number, got " + excerpt(v));
         s.attribution.noise_sd = sd;
       },
       [](const S& s) {
@@ -482,7 +459,7 @@ std::vector<OptionSpec> make_table() {
         const double sigma = v.get<double>();
         if (!std::isfinite(sigma) || sigma < 0 || sigma > 100)
           throw Error(ErrorKind::usage,
-                      "--smooth must be a sigma of 0..100 voxels (0: off), got " + describe(v));
+                      "--smooth must be a sigma of 0..100 voxels (0: off), got " + excerpt(v));
         s.attribution.smooth = sigma;
       },
       [](const S& s) { return json(s.attribution.smooth); })));
@@ -495,7 +472,7 @@ std::vector<OptionSpec> make_table() {
         if (!std::isfinite(f) || f < 0 || f >= 1)
           throw Error(
               ErrorKind::usage,
-              "--threshold must be a fraction in [0, 1) of max |A| (0: off), got " + describe(v));
+              "--threshold must be a fraction in [0, 1) of max |A| (0: off), got " + excerpt(v));
         s.attribution.threshold = f;
       },
       [](const S& s) { return json(s.attribution.threshold); })));
@@ -545,7 +522,7 @@ json check_option_value(const OptionSpec& option, const json& v, const std::stri
   switch (option.type) {
     case OptionType::text:
       if (v.is_string()) return v;
-      failed(fail, label + " must be a string, got " + describe(v));
+      failed(fail, label + " must be a string, got " + excerpt(v));
     case OptionType::list:
       if (v.is_string()) return v;
       if (v.is_array() && !v.empty() &&
@@ -556,7 +533,7 @@ json check_option_value(const OptionSpec& option, const json& v, const std::stri
         return text;
       }
       failed(fail,
-             label + " must be a string like \"0.2,0.6\" or a list of numbers, got " + describe(v));
+             label + " must be a string like \"0.2,0.6\" or a list of numbers, got " + excerpt(v));
     case OptionType::integer:
       return as_integer(v, label, std::numeric_limits<int>::min(), std::numeric_limits<int>::max(),
                         fail);
@@ -566,13 +543,12 @@ json check_option_value(const OptionSpec& option, const json& v, const std::stri
       if (v == "off") return v;
       return as_real(v, label, fail);
     case OptionType::seed:
-      if (v.is_number_unsigned()) return v;
       return static_cast<std::uint64_t>(
           as_integer(v, label, 0, std::numeric_limits<long long>::max(), fail));
     case OptionType::flag:
       if (v.is_boolean()) return v;
       if (v.is_string() && (v == "true" || v == "false")) return v == "true";
-      failed(fail, label + " must be true or false, got " + describe(v));
+      failed(fail, label + " must be true or false, got " + excerpt(v));
     case OptionType::crops:
       return as_crops(v, label, fail);
   }

@@ -1,6 +1,7 @@
 #include "inkgen/segment.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 
 #include "inkgen/error.hpp"
@@ -26,7 +27,8 @@ std::optional<fs::path> find_mask(const fs::path& dir, const std::string& name) 
   std::vector<fs::path> found;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const auto file = entry.path().filename().string();
-    if (entry.is_regular_file() && file.size() > 9 &&
+    std::error_code entry_ec;
+    if (entry.is_regular_file(entry_ec) && file.size() > 9 &&
         file.compare(file.size() - 9, 9, "_mask.png") == 0) {
       found.push_back(entry.path());
     }
@@ -63,9 +65,21 @@ Segment open_segment(const fs::path& dir) {
   }
   std::map<int, fs::path> by_number;
   for (const auto& entry : fs::directory_iterator(layers_dir, ec)) {
-    if (!entry.is_regular_file() || !is_layer_file_name(entry.path())) continue;
+    if (!is_layer_file_name(entry.path())) continue;
     const auto number = layer_number(entry.path());
     if (!number) continue;
+    // The error_code overloads: a symlink loop made the throwing ones escape as "a bug".
+    std::error_code entry_ec;
+    if (!fs::is_regular_file(entry.path(), entry_ec)) {
+      std::error_code link_ec;
+      const bool link = fs::is_symlink(entry.symlink_status(link_ec));
+      const bool missing = entry_ec == std::errc::no_such_file_or_directory;
+      const std::string what = entry_ec && !missing ? "cannot be read (" + entry_ec.message() + ")"
+                               : link               ? "is a symbolic link to nothing readable"
+                                                    : "is not a regular file";
+      throw Error(ErrorKind::input, "layer " + entry.path().string() + " " + what +
+                                        "; replace it with the layer's image or remove it");
+    }
     const auto [it, inserted] = by_number.emplace(*number, entry.path());
     if (!inserted) {
       throw Error(ErrorKind::input, "segment '" + dir.string() + "' has two files for layer " +
@@ -131,9 +145,11 @@ void check_window(const Segment& segment, const Crop& crop, int z0, int depth) {
                                       " pixels); choose x2 <= " + std::to_string(segment.width) +
                                       " and y2 <= " + std::to_string(segment.height));
   }
-  if (z0 < 0 || z0 + depth > segment.layer_count()) {
+  // 64-bit: z0 near 2^31 plus the depth wrapped int, passed this check and read past the end.
+  const std::int64_t end = std::int64_t{z0} + depth;
+  if (z0 < 0 || end > segment.layer_count()) {
     throw Error(ErrorKind::input,
-                "depth window z0=" + std::to_string(z0) + ".." + std::to_string(z0 + depth - 1) +
+                "depth window z0=" + std::to_string(z0) + ".." + std::to_string(end - 1) +
                     " goes beyond segment '" + segment.name + "', which has layers 0.." +
                     std::to_string(segment.layer_count() - 1) + "; choose --z0 between 0 and " +
                     std::to_string(std::max(0, segment.layer_count() - depth)));

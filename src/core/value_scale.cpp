@@ -5,6 +5,7 @@
 #include <cmath>
 #include <regex>
 
+#include "inkgen/checked_input.hpp"
 #include "inkgen/error.hpp"
 
 namespace inkgen {
@@ -71,7 +72,8 @@ std::uint16_t ValueScale::to_raw16(double value) const {
 }
 
 ValueScale parse_value_scale(const std::string& text) {
-  std::string s = normalize(text);
+  // libstdc++'s regex recurses per character; no rule is this long.
+  std::string s = normalize(text.size() > 200 ? text.substr(0, 200) + "?" : text);
   if (const auto alias = alias_of(s)) s = *alias;
   // raw8 is raw16>>8 by our widening rule.
   s = std::regex_replace(s, std::regex("raw8"), "raw16>>8");
@@ -82,21 +84,39 @@ ValueScale parse_value_scale(const std::string& text) {
   const bool has_min = s.rfind("min(", 0) == 0;
   if (!std::regex_match(s, m, form) || has_min != m[2].matched) {
     throw Error(ErrorKind::usage,
-                "unknown value scale '" + text +
+                "unknown value scale '" + excerpt(text) +
                     "'; write it as raw16/65535, min(raw16>>8,200)/255 or another "
                     "min(raw16>>S,C)/D");
   }
+  // The regex admits any digit count; each number is range-checked before it is used.
+  const std::string rule = "value scale '" + excerpt(text) + "'";
+  const auto number = [](const std::ssub_match& part) -> long long {
+    const auto v = parse_whole(part.str());
+    return v ? *v : std::numeric_limits<long long>::max();  // beyond 64 bits: out of any range
+  };
   ValueScale scale;
-  scale.shift = m[1].matched ? std::stoi(m[1].str()) : 0;
-  if (m[2].matched) scale.clip = std::stoi(m[2].str());
-  scale.divisor = std::stod(m[3].str());
-  if (scale.shift < 0 || scale.shift > 15 || scale.divisor <= 0.0 ||
-      (scale.clip && *scale.clip <= 0)) {
-    throw Error(ErrorKind::usage, "value scale '" + text +
-                                      "' is out of bounds; the shift must be 0..15, the clip and "
-                                      "divisor positive");
-  }
+  scale.shift = m[1].matched ? static_cast<int>(std::min<long long>(number(m[1]), 99)) : 0;
+  if (m[2].matched) scale.clip = static_cast<int>(std::min<long long>(number(m[2]), 1 << 20));
+  const auto divisor = parse_finite(m[3].str());
+  scale.divisor = divisor ? *divisor : 0.0;
+  check_value_scale(scale, rule, ErrorKind::usage);
   return scale;
+}
+
+void check_value_scale(const ValueScale& scale, const std::string& what, ErrorKind kind) {
+  const std::string fix = "; write min(raw16>>S,C)/D";
+  if (scale.shift < 0 || scale.shift > 15)
+    throw Error(kind, what + ": the shift S is " + std::to_string(scale.shift) + ", outside 0..15" +
+                          fix + " with S in 0..15");
+  const int levels = 65535 >> scale.shift;
+  if (scale.clip && (*scale.clip < 1 || *scale.clip > levels)) {
+    throw Error(kind, what + ": the clip C is " + std::to_string(*scale.clip) + ", outside 1.." +
+                          std::to_string(levels) + " (what raw16>>" + std::to_string(scale.shift) +
+                          " can reach)" + fix + " with C in that range, or leave the clip out");
+  }
+  if (!(scale.divisor > 0.0) || !std::isfinite(scale.divisor) || scale.divisor > 1e12) {
+    throw Error(kind, what + ": the divisor D must be a positive number up to 1e12" + fix);
+  }
 }
 
 }  // namespace inkgen

@@ -85,7 +85,7 @@ TEST(BatchJobsFile, AMalformedLineNamesItsLineNumber) {
   const std::string e = jobs_error_of(
       "{\"mode\": \"maximize\"}\n\n{\"mode\": \"maximize\", \"steps\": }\n{\"mode\": 1}\n");
   EXPECT_NE(e.find("jobs.jsonl line 3"), std::string::npos) << e;
-  EXPECT_NE(e.find("not a valid JSON object"), std::string::npos) << e;
+  EXPECT_NE(e.find("a JOBS line is not valid JSON"), std::string::npos) << e;
   EXPECT_NE(jobs_error_of("{\"lr\": NaN}\n").find("line 1"), std::string::npos);
   EXPECT_NE(jobs_error_of("[1, 2]\n").find("not a JSON object"), std::string::npos);
   EXPECT_NE(jobs_error_of("{\"mode\": \"maximize\"} trailing\n").find("line 1"), std::string::npos);
@@ -134,7 +134,7 @@ TEST(BatchJobsFile, NumbersJsonCannotSpellAreAcceptedAsStringsForValidationToRef
   EXPECT_TRUE(std::isinf(*jobs[1].get<double>("lr")));
   // A JSON number beyond double's range is malformed JSON.
   const std::string e = jobs_error_of(R"({"lr": 1e999})");
-  EXPECT_NE(e.find("line 1: not a valid JSON object (number overflow"), std::string::npos) << e;
+  EXPECT_NE(e.find("line 1: a JOBS line is not valid JSON (number overflow"), std::string::npos) << e;
 }
 
 TEST(BatchJobsFile, EveryKeyIsKnown) {

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "inkgen/error.hpp"
 
 namespace inkgen {
@@ -103,7 +107,7 @@ TEST(ModelCard, RejectsMalformedJsonAndValues) {
   EXPECT_NE(
       card_error_of(base + R"({"shape":[8,65,65],"scale":"raw16/65535"}})").find("4 integers"),
       std::string::npos);
-  EXPECT_NE(card_error_of(base + R"({"shape":[1,8,65,0],"scale":"raw16/65535"}})").find("positive"),
+  EXPECT_NE(card_error_of(base + R"({"shape":[1,8,65,0],"scale":"raw16/65535"}})").find("1..65536"),
             std::string::npos);
   EXPECT_NE(card_error_of(base + R"({"shape":[1,8,65,65],"scale":"raw16*3"}})").find("input.scale"),
             std::string::npos);
@@ -148,6 +152,57 @@ TEST(ModelCard, ParsesInputShapes) {
   for (const char* bad : {"1,30,64", "1,30,64,64,1", "1,x,64,64", "1,0,64,64", ""}) {
     EXPECT_THROW(parse_input_shape(bad), Error) << bad;
   }
+}
+
+}  // namespace
+}  // namespace inkgen
+
+namespace inkgen {
+namespace {
+
+// Values that used to wrap, overflow or escape as "a bug in inkgen" are card errors (exit 4)
+// that name the field.
+TEST(ModelCard, RefusesValuesThatWouldWrapOrOverflow) {
+  const auto error_of = [](const std::string& input) {
+    try {
+      parse_model_card_text(R"({"name":"x","output":{"kind":"logits"},"input":)" + input + "}",
+                            "c.json");
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::model) << e.what();
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  const std::string shape = R"("shape":[1,4,12,12],)";
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {R"({"shape":[1,4,3037000500,3037000500],"scale":"raw16/65535"})", "input.shape"},
+      {R"({"shape":[1,4,12,99999999999999999999],"scale":"raw16/65535"})", "input.shape"},
+      {R"({"shape":[1,4,60000,60000],"scale":"raw16/65535"})", "values per sample"},
+      {"{" + shape + R"("scale":"raw16/65535","z0":99999999999})", "input.z0"},
+      {"{" + shape + R"("scale":"raw16/65535","z0":-1})", "input.z0"},
+      {"{" + shape + R"("scale":"raw16/65535","range":[0,1e999]})", "not valid JSON"},
+      {"{" + shape + R"("scale":"raw16/65535","range":[-1e300,1e300]})", "input.range"},
+      {"{" + shape + R"("scale":{"shift":8,"clip":-5,"divisor":255}})", "input.scale.clip"},
+      {"{" + shape + R"("scale":{"shift":8,"clip":99999999999,"divisor":255}})",
+       "input.scale.clip"},
+      {"{" + shape + R"("scale":{"shift":8,"clip":256,"divisor":255}})", "the clip C is 256"},
+      {"{" + shape + R"("scale":{"shift":99,"divisor":255}})", "input.scale.shift"},
+      {"{" + shape + R"("scale":{"shift":8,"divisor":"x"}})", "input.scale.divisor"},
+      {"{" + shape + R"("scale":"min(raw16>>99999999999,3)/255"})", "the shift S"},
+      {"{" + shape + R"("scale":"min(raw16>>8,99999999999)/255"})", "the clip C"},
+      {"{" + shape + R"("scale":"raw16/99999999999999999999"})", "the divisor D"},
+      {"{" + shape + R"("scale":")" + std::string(100000, 'r') + R"("})", "unknown value scale"},
+  };
+  for (const auto& [input, expected] : cases) {
+    const std::string m = error_of(input);
+    EXPECT_NE(m.find(expected), std::string::npos) << input.substr(0, 80) << " -> " << m;
+    EXPECT_LT(m.size(), 400u) << "the message quotes only an excerpt: " << m.substr(0, 100);
+  }
+  // Deep nesting is refused before parsing (it overflowed the stack in dump()).
+  EXPECT_NE(error_of(std::string(100000, '[') + std::string(100000, ']')).find("levels deep"),
+            std::string::npos);
+  // Still accepted: the Grand Prize rule as an object, and the largest clip its shift allows.
+  EXPECT_EQ(error_of("{" + shape + R"("scale":{"shift":8,"clip":255,"divisor":255}})"), "accepted");
 }
 
 }  // namespace
