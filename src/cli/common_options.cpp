@@ -1,10 +1,13 @@
 #include "common_options.hpp"
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <iostream>
+#include <thread>
 
 #include "inkgen/device.hpp"
 #include "inkgen/error.hpp"
@@ -38,9 +41,21 @@ LoadOptions load_options(const JobSettings& s, const GlobalOptions& global) {
 }  // namespace
 
 void apply_global_options(const GlobalOptions& options) {
+  // With --json, stdout carries one JSON document and nothing else; the log goes to stderr.
+  if (options.json) spdlog::set_default_logger(spdlog::stderr_color_st("inkgen"));
   spdlog::set_pattern("%^%l%$: %v");
   spdlog::set_level(options.quiet ? spdlog::level::err
                                   : (options.verbose ? spdlog::level::debug : spdlog::level::info));
+  // Beyond a few threads per CPU LibTorch only adds contention, and 100,000 threads took minutes
+  // to start and ignored SIGTERM meanwhile.
+  const int cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int most = std::min(4 * cpus, 1024);
+  if (options.threads > most) {
+    throw Error(ErrorKind::usage, "--threads " + std::to_string(options.threads) +
+                                      " is more than 4 per CPU (" + std::to_string(cpus) +
+                                      " here); give at most " + std::to_string(most) +
+                                      ", or 0 for LibTorch's choice");
+  }
   if (options.threads > 0) at::set_num_threads(options.threads);
 }
 

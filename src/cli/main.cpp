@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
+#include <new>
 
 #include "commands.hpp"
 #include "inkgen/allocator_tuning.hpp"
@@ -28,6 +30,13 @@ extern "C" void on_stop_signal(int) {
 int fail(inkgen::ErrorKind kind, const std::string& message) {
   std::cerr << "inkgen: error: " << message << std::endl;
   return inkgen::exit_code(kind);
+}
+
+// Not a bug in inkgen: the request was larger than this machine.
+int out_of_memory(const std::string& reason) {
+  return fail(inkgen::ErrorKind::usage,
+              "out of memory (" + reason +
+                  "); give a smaller --batch, fewer crops per run, or a machine with more memory");
 }
 
 }  // namespace
@@ -82,8 +91,17 @@ int main(int argc, char** argv) {
   } catch (const inkgen::Error& e) {
     return fail(e.kind(), e.what());
   } catch (const c10::Error& e) {
-    return fail(inkgen::ErrorKind::internal,
-                "LibTorch: " + inkgen::short_reason(e) + "; please report this");
+    const std::string reason = inkgen::short_reason(e);
+    if (reason.find("can't allocate memory") != std::string::npos ||
+        reason.find("out of memory") != std::string::npos)
+      return out_of_memory(reason);
+    return fail(inkgen::ErrorKind::internal, "LibTorch: " + reason + "; please report this");
+  } catch (const std::bad_alloc&) {
+    return out_of_memory("an allocation failed");
+  } catch (const std::filesystem::filesystem_error& e) {
+    // inkgen's own files go through checked paths; what is left is a user's path that the
+    // system refused (a symlink loop, permissions).
+    return fail(inkgen::ErrorKind::input, std::string(e.what()) + "; check that path");
   } catch (const std::exception& e) {
     return fail(inkgen::ErrorKind::internal, std::string(e.what()) + "; please report this");
   }

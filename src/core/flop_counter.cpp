@@ -11,7 +11,7 @@ namespace {
 
 // RecordFunction takes plain function pointers, so the count lives in a thread-local that only
 // forward_macs reads and resets, around its own forward pass on this thread.
-thread_local std::int64_t counted_macs = 0;
+thread_local ForwardCounts counted;
 
 std::int64_t product(c10::IntArrayRef v, std::size_t from = 0) {
   std::int64_t p = 1;
@@ -55,23 +55,30 @@ std::int64_t matmul_macs(const char* name, c10::ArrayRef<const c10::IValue> in) 
 
 std::unique_ptr<at::ObserverContext> on_enter(const at::RecordFunction& fn) {
   const char* name = fn.name();
+  const auto inputs = fn.inputs();
+  const auto first_values = [&](std::size_t i) {
+    return inputs.size() > i && inputs[i].isTensor() ? inputs[i].toTensor().numel() : 0;
+  };
   if (std::strcmp(name, "aten::convolution") == 0) {
-    counted_macs += convolution_macs(fn.inputs());
+    counted.macs += convolution_macs(inputs);
+    counted.operand_values += first_values(0);
   } else if (std::strcmp(name, "aten::addmm") == 0 || std::strcmp(name, "aten::mm") == 0 ||
              std::strcmp(name, "aten::bmm") == 0 || std::strcmp(name, "aten::baddbmm") == 0) {
-    counted_macs += matmul_macs(name, fn.inputs());
+    counted.macs += matmul_macs(name, inputs);
+    counted.operand_values += first_values(
+        std::strcmp(name, "aten::addmm") == 0 || std::strcmp(name, "aten::baddbmm") == 0 ? 1 : 0);
   }
   return nullptr;
 }
 
 }  // namespace
 
-std::int64_t forward_macs(const InkModel& model, int batch) {
+ForwardCounts count_forward(const InkModel& model, int batch) {
   at::NoGradGuard no_grad;
   const auto input =
       at::full(model.batch_shape(batch), 0.5f * static_cast<float>(model.card.range_hi),
                at::TensorOptions().device(model.device));
-  counted_macs = 0;
+  counted = {};
   const auto handle = at::addThreadLocalCallback(
       at::RecordFunctionCallback(on_enter).needsInputs(true).scopes({at::RecordScope::FUNCTION}));
   try {
@@ -81,7 +88,11 @@ std::int64_t forward_macs(const InkModel& model, int batch) {
     throw;
   }
   at::removeCallback(handle);
-  return counted_macs;
+  return counted;
+}
+
+std::int64_t forward_macs(const InkModel& model, int batch) {
+  return count_forward(model, batch).macs;
 }
 
 }  // namespace inkgen

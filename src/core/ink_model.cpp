@@ -7,7 +7,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "inkgen/checked_input.hpp"
 #include "inkgen/error.hpp"
+#include "inkgen/ink_score.hpp"
 #include "inkgen/version.hpp"
 
 namespace inkgen {
@@ -35,7 +37,6 @@ std::string type_name(const c10::IValue& value) {
 }
 
 }  // namespace
-
 
 namespace {
 
@@ -77,7 +78,13 @@ at::Tensor forward(const InkModel& model, const at::Tensor& input) {
   auto tensor = out.toTensor();
   if (tensor.is_floating_point() && tensor.scalar_type() != at::kFloat)
     tensor = tensor.to(at::kFloat);
-  if (!tensor.is_floating_point() || tensor.dim() < 1 || tensor.size(0) != input.size(0)) {
+  if (!tensor.is_floating_point()) {
+    throw Error(ErrorKind::model, "model '" + model.card.name + "' returns " +
+                                      std::string(c10::toString(tensor.scalar_type())) +
+                                      " values; it must return floating-point logits or "
+                                      "probabilities (end its forward with a float tensor)");
+  }
+  if (tensor.dim() < 1 || tensor.size(0) != input.size(0)) {
     throw Error(ErrorKind::model, "model '" + model.card.name + "' returns a tensor of shape " +
                                       shape_text(tensor.sizes().vec()) + " for a batch of " +
                                       std::to_string(input.size(0)) +
@@ -179,6 +186,16 @@ InkModel load_ink_model(const fs::path& path, const LoadOptions& options) {
                 "model '" + model.card.name +
                     "' gives NaN or infinite output on a valid input; the model file is "
                     "broken or its card's scale is wrong");
+  }
+  ink_scores(out, model.card.output_kind);  // refuses "probabilities" outside 0..1
+  // Everything downstream holds a batch of these per start; a model that answers with a huge
+  // map per sample is refused here rather than when the first batch cannot be allocated.
+  if (out.numel() > max_sample_values) {
+    throw Error(ErrorKind::model, "model '" + model.card.name + "' returns " +
+                                      shape_text(out.sizes().vec()) + ", more than " +
+                                      std::to_string(max_sample_values) +
+                                      " values per sample; inkgen takes one ink value or map per "
+                                      "crop: export a model that returns that");
   }
   model.output_shape.assign(out.sizes().begin() + 1, out.sizes().end());
   return model;

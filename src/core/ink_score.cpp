@@ -2,6 +2,10 @@
 
 #include <ATen/ATen.h>
 
+#include <string>
+
+#include "inkgen/error.hpp"
+
 namespace inkgen {
 
 namespace {
@@ -24,6 +28,17 @@ at::Tensor score_rows(const at::Tensor& cell_logits) {
 
 std::vector<InkScore> ink_scores(const at::Tensor& output, OutputKind kind) {
   at::NoGradGuard no_grad;
+  // The scores go to the CPU below anyway, so checking here costs no extra device sync.
+  if (kind == OutputKind::probability && output.numel() > 0) {
+    const double lo = output.min().item<double>(), hi = output.max().item<double>();
+    if (!(lo >= 0.0 && hi <= 1.0)) {
+      throw Error(ErrorKind::model,
+                  "the model gives values from " + std::to_string(lo) + " to " +
+                      std::to_string(hi) +
+                      ", outside 0..1, though its card says \"probability\"; set output.kind to "
+                      "\"logits\" (or --output-kind logits) if it returns logits");
+    }
+  }
   const auto both = score_rows(cell_logits(output, kind)).to(at::kCPU, at::kDouble).contiguous();
   std::vector<InkScore> scores(static_cast<std::size_t>(both.size(0)));
   const double* p = both.data_ptr<double>();

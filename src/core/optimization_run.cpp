@@ -10,6 +10,7 @@
 #include "inkgen/diff_writer.hpp"
 #include "inkgen/error.hpp"
 #include "inkgen/montage_writer.hpp"
+#include "inkgen/resource_estimate.hpp"
 #include "inkgen/run_record.hpp"
 #include "inkgen/segment_writer.hpp"
 #include "inkgen/slice_stack_writer.hpp"
@@ -139,6 +140,9 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
                             const RunSpec& spec, const OptimizeCallbacks& callbacks) {
   if (starts.empty())
     throw Error(ErrorKind::usage, "nothing to optimize: no starts; give --batch >= 1 or a --crop");
+  check_starts_fit(model, std::min<std::int64_t>(std::max(1, spec.batch),
+                                                 static_cast<std::int64_t>(starts.size())));
+  check_output_fits(spec.out, model, static_cast<std::int64_t>(starts.size()));
   prepare_output_dir(spec.out, spec.overwrite);
   const auto t0 = std::chrono::steady_clock::now();
   const std::size_t count = starts.size();
@@ -163,7 +167,11 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
     if (count > 1) {
       for (std::size_t i = 0; i < count; ++i) {
         if (record["starts"][i]["status"] == "pending") continue;
-        nlohmann::json one = record;
+        // Everything but the other starts: copying the whole record per start made this
+        // quadratic, hours and gigabytes at --batch 100000.
+        nlohmann::json one = nlohmann::json::object();
+        for (const auto& [key, value] : record.items())
+          if (key != "starts") one[key] = value;
         one["starts"] = nlohmann::json::array({record["starts"][i]});
         write_text_atomically(start_folder(out, i, count) / "run.json", one.dump(2) + "\n");
       }
@@ -174,6 +182,10 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
   try {
     const std::size_t batch = static_cast<std::size_t>(std::max(1, spec.batch));
     for (std::size_t first = 0; first < count; first += batch) {
+      if (first > 0 && callbacks.stop != nullptr && callbacks.stop->load()) {
+        outcome.status = RunStatus::interrupted;  // the starts not begun stay "pending"
+        break;
+      }
       const std::size_t n = std::min(batch, count - first);
       std::vector<at::Tensor> volumes;
       for (std::size_t i = first; i < first + n; ++i)
@@ -230,6 +242,7 @@ std::vector<RunOutcome> run_optimizations_together(const InkModel& model,
   if (starts.empty() || starts.size() != specs.size()) {
     throw Error(ErrorKind::internal, "run_optimizations_together needs one spec per start");
   }
+  check_starts_fit(model, static_cast<std::int64_t>(starts.size()));
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   const std::size_t count = starts.size();
