@@ -417,3 +417,20 @@ TEST(CliModesReal, RealModelReachesItsGoalsAndTheVolumeAgrees) {
 
 }  // namespace
 }  // namespace inkgen
+
+namespace inkgen {
+namespace {
+
+// Without --quiet the progress log still runs, but on stderr: stdout is one JSON document.
+TEST(CliJson, MaximizeJsonWithoutQuietPrintsOnlyJsonOnStdout) {
+  test::TempDir tmp;
+  const auto r = test::run_inkgen({"maximize", "--model",
+                                   test::test_model("tiny-scalar.pt").string(), "--from", "noise",
+                                   "--steps", "2", "--json", "--out", (tmp / "run").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NO_THROW(nlohmann::json::parse(r.out)) << r.out.substr(0, 200);
+  EXPECT_NE(r.err.find("info: "), std::string::npos) << "the log moved to stderr, not away";
+}
+
+}  // namespace
+}  // namespace inkgen
