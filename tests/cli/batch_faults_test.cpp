@@ -23,15 +23,9 @@ namespace inkgen {
 namespace {
 
 namespace fs = std::filesystem;
+using test::expect_one_line_error;
 using test::run_inkgen;
 using test::test_model;
-
-void expect_one_line_error(const test::CommandResult& r, int code, const std::string& needle) {
-  EXPECT_EQ(r.exit_code, code) << r.err;
-  EXPECT_EQ(r.err.rfind("inkgen: error: ", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-}
 
 // Runs inkgen with every file it writes limited to `bytes` (RLIMIT_FSIZE): writes past the limit
 // fail with EFBIG, as they would on a full disk. Root is bound by this limit too.

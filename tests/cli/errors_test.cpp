@@ -10,18 +10,10 @@
 namespace inkgen {
 namespace {
 
+using test::expect_one_line_error;
 using test::run_inkgen;
 using test::test_model;
 namespace fs = std::filesystem;
-
-void expect_error(const test::CommandResult& r, int code, const std::string& needle) {
-  EXPECT_EQ(r.exit_code, code) << r.err;
-  EXPECT_EQ(r.err.rfind("inkgen: error: ", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
-  // One line: the message and its newline, nothing else (no backtrace, no libtiff chatter).
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_TRUE(r.out.empty()) << r.out;
-}
 
 class CliErrors : public ::testing::Test {
  protected:
@@ -36,79 +28,82 @@ class CliErrors : public ::testing::Test {
 };
 
 TEST_F(CliErrors, UnknownOptionIsAUsageError) {
-  expect_error(run_inkgen({"score", "--segment", seg_, "--crop", "0,0,12,12", "--no-such-option"}),
-               2, "--no-such-option");
-  expect_error(run_inkgen({"frobnicate"}), 2, "frobnicate");
-  expect_error(run_inkgen({}), 2, "no command given");
+  expect_one_line_error(
+      run_inkgen({"score", "--segment", seg_, "--crop", "0,0,12,12", "--no-such-option"}), 2,
+      "--no-such-option");
+  expect_one_line_error(run_inkgen({"frobnicate"}), 2, "frobnicate");
+  expect_one_line_error(run_inkgen({}), 2, "no command given");
 }
 
 TEST_F(CliErrors, ModelFileMissing) {
-  expect_error(run_inkgen({"info", "--model", "/no/such.pt"}), 4, "not found");
+  expect_one_line_error(run_inkgen({"info", "--model", "/no/such.pt"}), 4, "not found");
 }
 
 TEST_F(CliErrors, ModelNotTorchScript) {
   std::ofstream(tmp_ / "junk.pt") << "junk";
-  expect_error(run_inkgen({"info", "--model", (tmp_ / "junk.pt").string()}), 4,
-               "is not a TorchScript model");
+  expect_one_line_error(run_inkgen({"info", "--model", (tmp_ / "junk.pt").string()}), 4,
+                        "is not a TorchScript model");
 }
 
 TEST_F(CliErrors, ModelForwardFailsOnItsCardsShape) {
-  expect_error(run_inkgen({"info", "--model", test_model("tiny-badshape.pt").string()}), 4,
-               "check input.shape");
+  expect_one_line_error(run_inkgen({"info", "--model", test_model("tiny-badshape.pt").string()}), 4,
+                        "check input.shape");
 }
 
 TEST_F(CliErrors, ModelReturnsATuple) {
-  expect_error(run_inkgen({"info", "--model", test_model("tiny-tuple.pt").string()}), 4,
-               "not a tensor");
+  expect_one_line_error(run_inkgen({"info", "--model", test_model("tiny-tuple.pt").string()}), 4,
+                        "not a tensor");
 }
 
 TEST_F(CliErrors, CardMalformed) {
-  expect_error(run_inkgen({"info", "--model", test_model("tiny-badcard.pt").string()}), 4,
-               "not valid JSON");
+  expect_one_line_error(run_inkgen({"info", "--model", test_model("tiny-badcard.pt").string()}), 4,
+                        "not valid JSON");
 }
 
 TEST_F(CliErrors, CardMissingAKey) {
   fs::copy_file(test_model("tiny-nocard.pt"), tmp_ / "m.pt");
   std::ofstream(tmp_ / "m.json")
       << R"({"name": "m", "input": {"scale": "raw16/65535"}, "output": {"kind": "logits"}})";
-  expect_error(run_inkgen({"info", "--model", (tmp_ / "m.pt").string()}), 4,
-               "missing key 'input.shape'");
+  expect_one_line_error(run_inkgen({"info", "--model", (tmp_ / "m.pt").string()}), 4,
+                        "missing key 'input.shape'");
 }
 
 TEST_F(CliErrors, NoCardAndNoShape) {
-  expect_error(run_inkgen({"info", "--model", test_model("tiny-nocard.pt").string()}), 4,
-               "--input-shape");
+  expect_one_line_error(run_inkgen({"info", "--model", test_model("tiny-nocard.pt").string()}), 4,
+                        "--input-shape");
 }
 
 TEST_F(CliErrors, SegmentDirectoryMissing) {
-  expect_error(run_inkgen(score(scalar_, (tmp_ / "nope").string(), "0,0,12,12")), 3, "not found");
+  expect_one_line_error(run_inkgen(score(scalar_, (tmp_ / "nope").string(), "0,0,12,12")), 3,
+                        "not found");
 }
 
 TEST_F(CliErrors, LayersMissing) {
   fs::remove(tmp_ / "seg" / "layers" / "03.tif");
-  expect_error(run_inkgen(score(scalar_, seg_, "0,0,12,12")), 3, "missing layer 3");
+  expect_one_line_error(run_inkgen(score(scalar_, seg_, "0,0,12,12")), 3, "missing layer 3");
 }
 
 TEST_F(CliErrors, LayersOfDifferentSizes) {
   cv::imwrite((tmp_ / "seg" / "layers" / "05.tif").string(),
               cv::Mat(21, 24, CV_16UC1, cv::Scalar(9)));
-  expect_error(run_inkgen(score(scalar_, seg_, "0,0,12,12")), 3, "one size");
+  expect_one_line_error(run_inkgen(score(scalar_, seg_, "0,0,12,12")), 3, "one size");
 }
 
 TEST_F(CliErrors, CropOutsideTheImage) {
-  expect_error(run_inkgen(score(scalar_, seg_, "20,0,32,12")), 3, "outside segment");
+  expect_one_line_error(run_inkgen(score(scalar_, seg_, "20,0,32,12")), 3, "outside segment");
 }
 
 TEST_F(CliErrors, CropWithX2NotAfterX1) {
-  expect_error(run_inkgen(score(scalar_, seg_, "12,0,12,12")), 2, "x2 <= x1");
+  expect_one_line_error(run_inkgen(score(scalar_, seg_, "12,0,12,12")), 2, "x2 <= x1");
 }
 
 TEST_F(CliErrors, CropOfTheWrongSizeForTheModel) {
-  expect_error(run_inkgen(score(scalar_, seg_, "0,0,13,12")), 3, "takes 12x12");
+  expect_one_line_error(run_inkgen(score(scalar_, seg_, "0,0,13,12")), 3, "takes 12x12");
 }
 
 TEST_F(CliErrors, DepthWindowBeyondTheLastLayer) {
-  expect_error(run_inkgen(score(scalar_, seg_, "0,0,12,12", "5")), 3, "--z0 between 0 and 4");
+  expect_one_line_error(run_inkgen(score(scalar_, seg_, "0,0,12,12", "5")), 3,
+                        "--z0 between 0 and 4");
 }
 
 TEST(CliDevice, GpuAskedForButAbsent) {
@@ -116,9 +111,10 @@ TEST(CliDevice, GpuAskedForButAbsent) {
   if (run_inkgen({"info", "--model", scalar_, "--device", "cuda", "--json"}).exit_code == 0) {
     GTEST_SKIP() << "this machine has a GPU";
   }
-  expect_error(run_inkgen({"info", "--model", scalar_, "--device", "cuda"}), 2, "--device cpu");
-  expect_error(run_inkgen({"info", "--model", scalar_, "--device", "tpu"}), 2,
-               "auto, cpu, cuda or cuda:N");
+  expect_one_line_error(run_inkgen({"info", "--model", scalar_, "--device", "cuda"}), 2,
+                        "--device cpu");
+  expect_one_line_error(run_inkgen({"info", "--model", scalar_, "--device", "tpu"}), 2,
+                        "auto, cpu, cuda or cuda:N");
 }
 
 }  // namespace

@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (values > inkgen::max_sample_values) __builtin_trap();
     if (card.z0 && (*card.z0 < 0 || *card.z0 > 999999)) __builtin_trap();
     if (!(card.range_lo < card.range_hi)) __builtin_trap();
-    if (card.scale.shift < 0 || card.scale.shift > 15 || !(card.scale.divisor > 0)) __builtin_trap();
+    if (card.scale.shift < 0 || card.scale.shift > 15 || !(card.scale.divisor > 0))
+      __builtin_trap();
   } catch (const inkgen::Error&) {
   }
   try {

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -59,6 +60,16 @@ RawVolume random_volume(int depth, int height, int width, unsigned seed, std::ui
 fs::path make_segment(const fs::path& dir, const RawVolume& volume) {
   write_segment(dir, volume);
   return dir;
+}
+
+void expect_one_line_error(const CommandResult& r, int code, const std::string& needle) {
+  EXPECT_EQ(r.exit_code, code) << r.err.substr(0, 300);
+  EXPECT_EQ(r.err.rfind("inkgen: error: ", 0), 0u) << r.err.substr(0, 300);
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err.substr(0, 300);
+  // One line: the message and its newline, nothing else (no backtrace, no libtiff chatter).
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err.substr(0, 300);
+  EXPECT_LT(r.err.size(), 400u) << r.err.substr(0, 300);
+  EXPECT_TRUE(r.out.empty()) << r.out.substr(0, 300);
 }
 
 std::string read_file(const fs::path& path) {

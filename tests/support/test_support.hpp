@@ -48,6 +48,10 @@ struct CommandResult {
 };
 CommandResult run_inkgen(const std::vector<std::string>& args);
 
+// A refused command: exit `code`, one line `inkgen: error: ...` on stderr that holds `needle`
+// and quotes no more than an excerpt of the input (under 400 characters), nothing on stdout.
+void expect_one_line_error(const CommandResult& r, int code, const std::string& needle);
+
 // Starts the built inkgen in the background; finish() waits for it.
 class BackgroundInkgen {
  public:
