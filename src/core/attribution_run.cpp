@@ -13,6 +13,7 @@
 #include "inkgen/attribution.hpp"
 #include "inkgen/diff_writer.hpp"
 #include "inkgen/error.hpp"
+#include "inkgen/run_liveness.hpp"
 #include "inkgen/montage_writer.hpp"
 #include "inkgen/optimization.hpp"
 #include "inkgen/run_record.hpp"
@@ -192,6 +193,7 @@ RunOutcome run_attribution(const InkModel& model, const std::vector<StartVolume>
             {"options", spec.options},
             {"scale", attribution_scale_json(model)},
             {"started_at", utc_now()},
+            {"process", process_stamp()},
             {"starts", nlohmann::json::array()}};
   for (std::size_t i = 0; i < count; ++i) {
     record["starts"].push_back({{"index", i},

@@ -11,6 +11,7 @@
 #include "inkgen/error.hpp"
 #include "inkgen/montage_writer.hpp"
 #include "inkgen/resource_estimate.hpp"
+#include "inkgen/run_liveness.hpp"
 #include "inkgen/run_record.hpp"
 #include "inkgen/segment_writer.hpp"
 #include "inkgen/slice_stack_writer.hpp"
@@ -112,6 +113,7 @@ nlohmann::json new_record(const InkModel& model, const RunSpec& spec) {
           {"options", spec.options},
           {"scale", scale_json(model)},
           {"started_at", utc_now()},
+          {"process", process_stamp()},
           {"starts", nlohmann::json::array()}};
 }
 

@@ -8,6 +8,7 @@
 
 #include "inkgen/atomic_file.hpp"
 #include "inkgen/error.hpp"
+#include "inkgen/run_liveness.hpp"
 
 namespace inkgen {
 
@@ -117,10 +118,13 @@ void prepare_output_dir(const fs::path& dir, Overwrite overwrite) {
   }
   if (fs::is_directory(dir, ec) && !fs::is_empty(dir, ec)) {
     if (overwrite == Overwrite::refuse) {
+      const bool abandoned = mark_abandoned_run(dir / "run.json");
       throw Error(ErrorKind::output,
-                  "--out " + dir.string() +
-                      " already exists and is not empty; choose a new --out or add --force to "
-                      "replace the run in it");
+                  "--out " + dir.string() + " already exists and is not empty" +
+                      (abandoned ? " (its run was killed while running: run.json now says "
+                                   "interrupted)"
+                                 : "") +
+                      "; choose a new --out or add --force to replace the run in it");
     }
     remove_owned(dir, RunLayout::run);
   }

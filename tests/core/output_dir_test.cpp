@@ -1,19 +1,58 @@
 #include "inkgen/output_dir.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "inkgen/error.hpp"
+#include "inkgen/run_liveness.hpp"
 #include "test_support.hpp"
 
 namespace inkgen {
 namespace {
 
 namespace fs = std::filesystem;
+
+// A run killed with SIGKILL leaves run.json "running"; the next inkgen to meet it says so.
+TEST(OutputDir, ARunWhoseProcessIsGoneIsMarkedInterruptedWhenFound) {
+  test::TempDir tmp;
+  fs::create_directories(tmp / "out");
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_GT(child, 0);
+  waitpid(child, nullptr, 0);  // a pid that no process has now
+  nlohmann::json record = {{"status", "running"}, {"process", process_stamp()}, {"starts", {}}};
+  record["process"]["pid"] = child;
+  test::write_text(tmp / "out" / "run.json", record.dump());
+  try {
+    prepare_output_dir(tmp / "out", Overwrite::refuse);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::output);
+    EXPECT_NE(std::string(e.what()).find("killed while running"), std::string::npos) << e.what();
+  }
+  const auto marked = test::read_json(tmp / "out" / "run.json");
+  EXPECT_EQ(marked["status"], "interrupted");
+  EXPECT_EQ(marked["error"]["kind"], "interrupted");
+
+  // A live process (this one), another host, or no process stamp: left as it is.
+  for (const auto& change : std::vector<std::pair<std::string, nlohmann::json>>{
+           {"pid", static_cast<long long>(getpid())}, {"host", "elsewhere"}}) {
+    nlohmann::json live = record;
+    live["process"][change.first] = change.second;
+    test::write_text(tmp / "out" / "run.json", live.dump());
+    EXPECT_FALSE(mark_abandoned_run(tmp / "out" / "run.json")) << change.first;
+    EXPECT_EQ(test::read_json(tmp / "out" / "run.json")["status"], "running");
+  }
+  test::write_text(tmp / "out" / "run.json", R"({"status": "running"})");
+  EXPECT_FALSE(mark_abandoned_run(tmp / "out" / "run.json"));
+}
 
 TEST(OutputDir, CreatesAMissingFolder) {
   test::TempDir tmp;
