@@ -90,7 +90,9 @@ TEST(CliScoreReal, MatchesPyTorchOnTheSharedScrollChunk) {
                                   "--segment", (*shared / "data" / "scroll-chunk").string(),
                                   "--crop", c.crop, "--z0", c.z0, "--json", "--device", "cpu"}));
     EXPECT_NEAR(j["logit"].get<double>(), c.logit, 1e-4) << c.model << " " << c.crop;
-    EXPECT_NEAR(j["probability"].get<double>(), c.probability, 1e-4) << c.model << " " << c.crop;
+    // Relative: four of these crops score below 1.6e-4, where an absolute 1e-4 said nothing.
+    EXPECT_NEAR(j["probability"].get<double>(), c.probability, 1e-3 * c.probability)
+        << c.model << " " << c.crop;
   }
 }
 

@@ -10,7 +10,9 @@
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
 
+#include "inkgen/float_tiff_stack.hpp"
 #include "inkgen/ink_model.hpp"
+#include "inkgen/segment.hpp"
 #include "inkgen/value_scale.hpp"
 #include "test_support.hpp"
 
@@ -86,8 +88,29 @@ TEST_F(CliModes, SegmentRunsStartFromTheRealCropAndDiffAgainstIt) {
       cv::imread((tmp_ / "run" / "start" / "02.png").string(), cv::IMREAD_UNCHANGED);
   const double v = gp.to_model(raw_.at(1 + 2, 6 + 5, 4 + 7));
   EXPECT_EQ(slice.at<uint8_t>(5, 7), static_cast<int>(std::lround(v / (200.0 / 255.0) * 255.0)));
-  // The diff is result minus the crop: where nothing changed, white.
   EXPECT_EQ(record["starts"][0]["source"]["kind"], "segment");
+  // diff.tif is the result minus the crop, voxel by voxel: against the written result volume
+  // (quantized through the card's rule, so within one step of it) and the crop itself. Catches a
+  // diff taken against another start, another window or with the sign flipped.
+  const int depth = 6, side = 16;
+  const std::vector<float> diff =
+      read_float_tiff_stack(tmp_ / "run" / "diff.tif", Crop{0, 0, side, side}, 0, depth);
+  const RawVolume result =
+      read_crop(open_segment(tmp_ / "run" / "volume"), Crop{0, 0, side, side}, 0, depth);
+  ASSERT_EQ(diff.size(), result.voxels.size());
+  double largest = 0;
+  for (int z = 0; z < depth; ++z) {
+    for (int y = 0; y < side; ++y) {
+      for (int x = 0; x < side; ++x) {
+        const std::size_t i = (static_cast<std::size_t>(z) * side + y) * side + x;
+        const double expected =
+            gp.to_model(result.voxels[i]) - gp.to_model(raw_.at(1 + z, 6 + y, 4 + x));
+        EXPECT_NEAR(diff[i], expected, 1.0 / 255 + 1e-6) << z << "," << y << "," << x;
+        largest = std::max(largest, std::abs(static_cast<double>(diff[i])));
+      }
+    }
+  }
+  EXPECT_GT(largest, 1.0 / 255) << "the run changed the volume by more than one step somewhere";
 }
 
 TEST_F(CliModes, TheWrittenVolumeScoresLikeTheResult) {

@@ -36,10 +36,20 @@ TEST(InkModel, LoadsAMapModelWithItsEmbeddedCard) {
   EXPECT_EQ(m.parameter_count, 112 + 148 + 37);
 }
 
+// Unfrozen, so that the module still has parameters to look at (a frozen module folds them into
+// constants and has none, which made the loop below check nothing). Catches a loader that
+// forgets requires_grad_(false): every step would then also build the weights' gradients.
 TEST(InkModel, FreezesTheWeights) {
-  const InkModel m = load_ink_model(test_model("tiny-scalar.pt"), {});
-  for (const auto& p : m.module.parameters())
+  LoadOptions unfrozen;
+  unfrozen.freeze = Freeze::no;
+  const InkModel m = load_ink_model(test_model("tiny-scalar.pt"), unfrozen);
+  std::size_t parameters = 0;
+  for (const auto& p : m.module.parameters()) {
     EXPECT_FALSE(p.requires_grad());
+    ++parameters;
+  }
+  EXPECT_GT(parameters, 0u);
+  EXPECT_GT(m.parameter_count, 0);
   EXPECT_EQ(m.output_shape, (std::vector<std::int64_t>{1}));
 }
 

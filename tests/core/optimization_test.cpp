@@ -132,13 +132,21 @@ TEST(Optimization, TheResearchScriptsRuleRuns) {
   EXPECT_TRUE(at::isfinite(r.result).all().item<bool>());
 }
 
+// Unfrozen: a frozen module has no parameters, and the loop would check nothing. Catches steps
+// that leave gradients on the weights or a graph on the result.
 TEST(Optimization, KeepsNoGraphAcrossSteps) {
-  const InkModel m = load_ink_model(test_model("tiny-map.pt"), {});
+  LoadOptions unfrozen;
+  unfrozen.freeze = Freeze::no;
+  const InkModel m = load_ink_model(test_model("tiny-map.pt"), unfrozen);
   const auto r = optimize_input(m, noise_batch(m, 1), options(Direction::maximize, 3));
   EXPECT_FALSE(r.result.requires_grad());
   EXPECT_FALSE(r.result.grad_fn());
-  for (const auto& p : m.module.parameters())
+  std::size_t parameters = 0;
+  for (const auto& p : m.module.parameters()) {
     EXPECT_FALSE(p.grad().defined());
+    ++parameters;
+  }
+  EXPECT_GT(parameters, 0u);
 }
 
 TEST(Optimization, StopsBetweenStepsWhenAsked) {
