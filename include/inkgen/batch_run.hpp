@@ -54,6 +54,7 @@ struct BatchSummary {
   double seconds = 0.0;
   std::filesystem::path manifest;
   std::size_t torn_lines_dropped = 0;  // unfinished lines of killed runs found on resuming
+  std::size_t unreadable_lines = 0;    // complete manifest lines that are not job records
   std::vector<nlohmann::json> lines;   // the manifest lines this run wrote
 };
 

@@ -159,6 +159,15 @@ int run_command(const BatchCommandOptions& o, const Context& context) {
                 {"shard", shard ? shard->text() : "0/1"},
                 {"jobs", summary.lines}});
   }
+  // A manifest line someone edited or a disk garbled means
+  // the record of that job is gone, and the job ran again.
+  if (summary.unreadable_lines > 0) {
+    spdlog::warn(
+        "{} line(s) of the manifests in {} are not job records (edited or corrupted): "
+        "ignored, so their jobs ran again; look at the manifest lines that are not JSON "
+        "objects with a \"key\"",
+        summary.unreadable_lines, out.string());
+  }
   if (chatty && summary.torn_lines_dropped > 0) {
     spdlog::info("found an unfinished manifest line of a killed run: ignored, its job ran again");
   }

@@ -75,6 +75,7 @@ class Runner {
     summary_.torn_lines_dropped = writer.dropped_bytes() > 0 ? 1 : 0;
     const ManifestLines manifests = read_manifests(options_.out);
     summary_.torn_lines_dropped += manifests.torn;
+    summary_.unreadable_lines = manifests.unreadable;
     const auto states = job_states(jobs_, manifests);
 
     summary_.planned = jobs_.size();

@@ -262,3 +262,40 @@ TEST_F(BatchCli, SigintStopsAfterTheStepRecordsTheJobsInterruptedAndExits130) {
 
 }  // namespace
 }  // namespace inkgen
+
+namespace inkgen {
+namespace {
+
+// A garbled line in the middle of a manifest was skipped in silence; the rerun now says so.
+TEST(BatchCliManifest, AGarbledManifestLineIsReportedAndItsJobRunsAgain) {
+  test::TempDir tmp;
+  test::make_segment(tmp / "s1", test::random_volume(8, 32, 32, 4, 10000, 40000));
+  test::write_text(tmp / "list.txt", "s1\n");
+  const std::vector<std::string> args{"batch",   (tmp / "list.txt").string(),
+                                      "--out",   (tmp / "out").string(),
+                                      "--model", test::test_model("tiny-map.pt").string(),
+                                      "--steps", "2",
+                                      "--crops", "auto",
+                                      "--mode",  "maximize"};
+  ASSERT_EQ(test::run_inkgen(args).exit_code, 0);
+  const fs::path manifest = tmp / "out" / "manifest.jsonl";
+  std::string text = test::read_file(manifest);
+  const auto second = text.find('\n') + 1;
+  text.replace(second, text.find('\n', second) - second, "this is not a record");
+  test::write_text(manifest, text);
+
+  const auto r = test::run_inkgen(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The log (spdlog) writes to stdout unless --json.
+  EXPECT_NE(r.out.find("warning: 1 line(s) of the manifests"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("not job records"), std::string::npos) << r.out;
+  const auto quiet = test::run_inkgen([&] {
+    auto a = args;
+    a.push_back("--quiet");
+    return a;
+  }());
+  EXPECT_EQ(quiet.out + quiet.err, "") << "--quiet prints nothing but errors";
+}
+
+}  // namespace
+}  // namespace inkgen
