@@ -16,6 +16,7 @@
 #include "inkgen/error.hpp"
 #include "inkgen/version.hpp"
 #include "json_config.hpp"
+#include "option_suggestion.hpp"
 
 namespace {
 
@@ -79,6 +80,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // CLI11 says "The following arguments were not expected: 5 --step" (reversed, no hint).
+    if (const auto unknown = inkgen::cli::unknown_option_message(app, argc, argv))
+      return fail(inkgen::ErrorKind::usage, *unknown);
     return fail(inkgen::ErrorKind::usage, std::string(e.what()) + "; see inkgen --help");
   }
 

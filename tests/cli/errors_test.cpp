@@ -35,6 +35,15 @@ TEST_F(CliErrors, UnknownOptionIsAUsageError) {
   expect_one_line_error(run_inkgen({}), 2, "no command given");
 }
 
+TEST_F(CliErrors, AMistypedOptionGetsTheClosestOneSuggested) {
+  expect_one_line_error(run_inkgen({"maximize", "--step", "5", "--from", "noise"}), 2,
+                        "unknown option --step for maximize; did you mean --steps?");
+  expect_one_line_error(run_inkgen({"score", "--segmnet=" + seg_}), 2,
+                        "unknown option --segmnet for score; did you mean --segment?");
+  expect_one_line_error(run_inkgen({"maximize", "--zzzzzzzz"}), 2,
+                        "unknown option --zzzzzzzz for maximize; see inkgen maximize --help");
+}
+
 TEST_F(CliErrors, ModelFileMissing) {
   expect_one_line_error(run_inkgen({"info", "--model", "/no/such.pt"}), 4, "not found");
 }
