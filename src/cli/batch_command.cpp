@@ -45,6 +45,12 @@ void add_options(CLI::App& app, BatchCommandOptions& o) {
 
 int print_status(const JobPlan& plan, const fs::path& out, const std::optional<Shard>& shard,
                  const Context& context) {
+  std::error_code ec;
+  if (!fs::is_directory(out, ec)) {
+    throw Error(ErrorKind::usage, "--status: " + out.string() +
+                                      " does not exist, so no batch has run there; give the --out "
+                                      "of a batch (or run the batch first)");
+  }
   const ManifestLines manifests = read_manifests(out);
   const auto states = job_states(plan.jobs, manifests);
   std::map<std::string, std::size_t> counts;
@@ -64,6 +70,8 @@ int print_status(const JobPlan& plan, const fs::path& out, const std::optional<S
     const auto& line = states[i].line;
     if (line.is_object() && line.contains("error")) j["error"] = line["error"];
     if (line.is_object() && line.contains("finished_at")) j["finished_at"] = line["finished_at"];
+    for (const char* score : {"start_score", "final_score"})
+      if (line.is_object() && line.contains(score)) j[score] = line[score];
     jobs.push_back(std::move(j));
   }
   if (context.global.json) {

@@ -216,6 +216,17 @@ TEST_F(BatchCli, StatusShowsFailuresAndPendingJobs) {
   EXPECT_NE(r.out.find("failed  s1/0_0_12_12/maximize-segment (line 1): crop 0,0,12,12 is 12x12"),
             std::string::npos)
       << r.out;
+  // --json carries each done job's scores.
+  const auto j = nlohmann::json::parse(run_inkgen(batch("jobs.jsonl", {"--status", "--json"})).out);
+  std::size_t scored = 0;
+  for (const auto& job : j["jobs"])
+    if (job["state"] == "done")
+      scored += job.contains("final_score") && job.contains("start_score");
+  EXPECT_EQ(scored, 1u) << j.dump();
+  // A folder that does not exist holds no batch: a usage error, not "3 pending".
+  auto missing = batch("jobs.jsonl", {"--status"});
+  missing[3] = (tmp_ / "no-such-out").string();
+  test::expect_one_line_error(run_inkgen(missing), 2, "does not exist, so no batch has run there");
 }
 
 TEST_F(BatchCli, ProgressOverTheWholeBatchUnlessQuiet) {
