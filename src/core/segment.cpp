@@ -51,7 +51,8 @@ Segment open_segment(const fs::path& dir) {
   if (!fs::is_directory(dir, ec)) {
     throw Error(ErrorKind::input,
                 "segment directory '" + dir.string() +
-                    "' not found; give --segment with a directory that holds layers/");
+                    "' not found; give a segment directory that holds layers/ (--segment, or "
+                    "\"segment\" in a JOBS line)");
   }
   Segment segment;
   segment.dir = dir;

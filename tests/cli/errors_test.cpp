@@ -44,6 +44,15 @@ TEST_F(CliErrors, AMistypedOptionGetsTheClosestOneSuggested) {
                         "unknown option --zzzzzzzz for maximize; see inkgen maximize --help");
 }
 
+// tiny-nan is NaN once its input's mean falls below 0.45; with the valid range 0..0.5 the load
+// check's probe (a ramp over the range, mean 0.25) already is, and loading refuses it.
+TEST_F(CliErrors, AModelThatGivesNaNOnItsValidRangeIsRefusedAtLoad) {
+  const std::string nan = test_model("tiny-nan.pt").string();
+  expect_one_line_error(run_inkgen({"info", "--model", nan, "--range", "0,0.5"}), 4,
+                        "gives NaN or infinite output on a valid input");
+  EXPECT_EQ(run_inkgen({"info", "--model", nan, "--range", "0.5,1", "--quiet"}).exit_code, 0);
+}
+
 TEST_F(CliErrors, ModelFileMissing) {
   expect_one_line_error(run_inkgen({"info", "--model", "/no/such.pt"}), 4, "not found");
 }
