@@ -31,8 +31,11 @@ Command add_score_command(CLI::App& parent, const Context& context) {
       ->required();
   app->add_option("-c,--crop", options->crop, "x1,y1,x2,y2 (x = column, end exclusive)")
       ->required();
+  // The same bound as the optimizing commands' --z0 (option_table.cpp): layer files have at most
+  // 6 digits.
   app->add_option("--z0", options->z0,
-                  "First layer (default: the card's z0, else the centred window)");
+                  "First layer (default: the card's z0, else the centred window)")
+      ->check(CLI::Range(0, 999999));
   return {app, [options, &context]() {
             const Crop crop = parse_crop(options->crop);
             const InkModel model =
