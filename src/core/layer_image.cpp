@@ -125,6 +125,19 @@ void read_tiff_region(const fs::path& path, const Crop& region, std::uint16_t* o
                   (tif.message().empty() ? "read error" : tif.message()) + ")",
               "re-export the layer");
   };
+  // Said before libtiff tries: its own message for this reports a byte count near 2^64.
+  std::error_code size_ec;
+  const std::uint64_t file_size = fs::file_size(path, size_ec);
+  const auto check_in_file = [&](std::uint32_t strile, const char* what) {
+    const std::uint64_t offset = TIFFGetStrileOffset(tif.get(), strile);
+    const std::uint64_t count = TIFFGetStrileByteCount(tif.get(), strile);
+    if (size_ec || (offset <= file_size && count <= file_size - offset)) return;
+    bad_layer(path,
+              std::string("is truncated or corrupt: its ") + what + " " + std::to_string(strile) +
+                  " claims bytes from " + std::to_string(offset) + " (" + std::to_string(count) +
+                  " of them), past the end of the " + std::to_string(file_size) + "-byte file",
+              "re-export the layer");
+  };
   if (TIFFIsTiled(tif.get())) {
     std::uint32_t tw = 0, th = 0;
     TIFFGetField(tif.get(), TIFFTAG_TILEWIDTH, &tw);
@@ -136,6 +149,7 @@ void read_tiff_region(const fs::path& path, const Crop& region, std::uint16_t* o
       for (std::uint32_t tx = region.x1 / tw * tw; tx < static_cast<std::uint32_t>(region.x2);
            tx += tw) {
         const auto tile = TIFFComputeTile(tif.get(), tx, ty, 0, 0);
+        check_in_file(tile, "tile");
         if (TIFFReadEncodedTile(tif.get(), tile, buffer.data(),
                                 static_cast<tmsize_t>(buffer.size())) < 0) {
           fail("tile");
@@ -154,6 +168,7 @@ void read_tiff_region(const fs::path& path, const Crop& region, std::uint16_t* o
   for (std::uint32_t strip_y = region.y1 / rows_per_strip * rows_per_strip;
        strip_y < static_cast<std::uint32_t>(region.y2); strip_y += rows_per_strip) {
     const auto strip = TIFFComputeStrip(tif.get(), strip_y, 0);
+    check_in_file(strip, "strip");
     const std::uint32_t rows = std::min(rows_per_strip, t.height - strip_y);
     const tmsize_t got =
         TIFFReadEncodedStrip(tif.get(), strip, buffer.data(), static_cast<tmsize_t>(buffer.size()));
