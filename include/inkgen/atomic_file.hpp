@@ -21,4 +21,8 @@ void write_image_atomically(const std::filesystem::path& path, const cv::Mat& im
 // Creates the folder and its parents; Error(output) when it cannot.
 void make_directories(const std::filesystem::path& dir);
 
+// The whole file as text ("" when it cannot be opened): the reading side of the above, for the
+// small JSON files inkgen reads back (cards, run.json, _synth.json).
+std::string read_text(const std::filesystem::path& path);
+
 }  // namespace inkgen

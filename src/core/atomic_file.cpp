@@ -7,6 +7,7 @@
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <random>
+#include <sstream>
 #include <vector>
 
 #include "inkgen/error.hpp"
@@ -78,6 +79,17 @@ void write_image_atomically(const fs::path& path, const cv::Mat& image) {
   }
   if (!encoded) throw Error(ErrorKind::internal, "cannot encode " + path.string());
   write_text_atomically(path, std::string(bytes.begin(), bytes.end()));
+}
+
+}  // namespace inkgen
+
+namespace inkgen {
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
 }
 
 }  // namespace inkgen

@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "inkgen/atomic_file.hpp"
 #include "inkgen/checked_input.hpp"
 #include "inkgen/crop_tiling.hpp"
 #include "inkgen/error.hpp"
@@ -57,11 +58,9 @@ std::optional<double> probability_at(const nlohmann::json& start, const char* ke
 }
 
 nlohmann::json read_record(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) bad_run(path, "cannot be read", "check the file's permissions");
-  std::stringstream text;
-  text << in.rdbuf();
-  nlohmann::json j = parse_json_input(text.str(), ErrorKind::input, path.string(),
+  if (!std::ifstream(path, std::ios::binary))
+    bad_run(path, "cannot be read", "check the file's permissions");
+  nlohmann::json j = parse_json_input(read_text(path), ErrorKind::input, path.string(),
                                       "give a run.json written by inkgen, or run it again");
   if (!j.is_object() || !j.contains("starts") || !j.at("starts").is_array())
     bad_run(path, "has no \"starts\" list", "give a run.json written by inkgen");
@@ -365,10 +364,8 @@ SegmentTruth open_segment_truth(const fs::path& dir) {
   }
   const fs::path synth = t.segment.dir / (name + "_synth.json");
   if (is_file_here(synth)) {
-    std::ifstream in(synth, std::ios::binary);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const nlohmann::json options = parse_json_input(text, ErrorKind::input, synth.string(),
-                                                    "remake the segment with inkgen synth");
+    const nlohmann::json options = parse_json_input(
+        read_text(synth), ErrorKind::input, synth.string(), "remake the segment with inkgen synth");
     if (!options.is_object()) {
       throw Error(ErrorKind::input, synth.string() +
                                         " is not a JSON object; remake the segment "

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "inkgen/atomic_file.hpp"
 #include "inkgen/checked_input.hpp"
 #include "inkgen/error.hpp"
 #include "inkgen/ink_score.hpp"
@@ -23,13 +24,6 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
   for (std::size_t i = 0; i < shape.size(); ++i)
     out += (i ? "," : "") + std::to_string(shape[i]);
   return out + "]";
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
 }
 
 std::string type_name(const c10::IValue& value) {

@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <fstream>
-#include <iterator>
 #include <string>
 
 #include "inkgen/atomic_file.hpp"
@@ -29,9 +28,8 @@ nlohmann::json process_stamp() {
 }
 
 bool mark_abandoned_run(const std::filesystem::path& run_json) {
-  std::ifstream in(run_json, std::ios::binary);
-  if (!in) return false;
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!std::ifstream(run_json, std::ios::binary)) return false;
+  const std::string text = read_text(run_json);
   nlohmann::json record;
   try {
     record = parse_json_input(text, ErrorKind::input, run_json.string(), "");
