@@ -42,9 +42,11 @@ at::Tensor raw_attribution(const InkModel& model, const at::Tensor& volumes,
                            const std::vector<std::uint64_t>& seeds = {});
 
 // The post-processing of every method, per sample of (N, ...D, H, W): a 3D Gaussian blur of sigma
-// `smooth` voxels in depth and plane (0: off), then the soft threshold
+// `smooth` voxels in depth and plane (0: off), with `dominant_sign` only the sign that holds
+// more of the map's mass, then the soft threshold
 // A <- sign(A) * max(|A| - threshold * max|A|, 0) with max|A| of that sample (0: off).
-at::Tensor postprocess_attribution(const at::Tensor& maps, double smooth, double threshold);
+at::Tensor postprocess_attribution(const at::Tensor& maps, double smooth, double threshold,
+                                   bool dominant_sign = false);
 
 // raw_attribution, then postprocess_attribution with the options' smooth and threshold. Throws
 // Error(model) when the map is not finite (a model whose gradient is NaN or infinite).

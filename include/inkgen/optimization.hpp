@@ -42,6 +42,9 @@ struct OptimizeResult {
   std::vector<InkScore> start_scores;
   std::vector<InkScore> final_scores;
   std::vector<std::vector<InkScore>> trace;  // trace[start][step - 1]: the score each step saw
+  // The way each start's voxels moved ("up" or "down") when the change had one sign; empty
+  // otherwise.
+  std::vector<std::string> ways;
   int steps_done = 0;
   double seconds = 0.0;
   // The steps alone, without scoring the start and the result: what a benchmark compares.

@@ -126,6 +126,24 @@ inline const char* to_string(NoiseKind k) {
   return enum_name(noise_kind_names, k);
 }
 
+// Which way a voxel may move from its start (change_sign.hpp says why one way).
+enum class ChangeSign {
+  both,
+  up,     // denser only
+  down,   // lighter only
+  auto_,  // both ways at once, each start keeping the way that reaches the target first
+};
+inline constexpr EnumNames<ChangeSign, 4> change_sign_names{{{ChangeSign::both, "both"},
+                                                             {ChangeSign::up, "up"},
+                                                             {ChangeSign::down, "down"},
+                                                             {ChangeSign::auto_, "auto"}}};
+inline ChangeSign parse_change_sign(const std::string& text) {
+  return parse_enum(change_sign_names, text, "--change-sign");
+}
+inline const char* to_string(ChangeSign k) {
+  return enum_name(change_sign_names, k);
+}
+
 // The fields' own defaults are the neutral ones of the loop (the classic recipe); what a command
 // runs by default is a recipe, applied by apply_recipe below.
 struct UpdateRuleOptions {
@@ -152,10 +170,11 @@ struct Regularizers {
 // A run's defaults come as a recipe; options given one by one override it.
 enum class Recipe {
   // A minimal change that shows what the model reads: normalized gradient steps along the
-  // gradient blurred to the scan's resolution, each start stopped once it reaches the wanted
-  // probability (0.9 for ink, 0.1 for no ink), against every output cell's cross-entropy. Its
-  // diffs put the change where the known answer lies (samples/README.md, "Known-answer
-  // fidelity").
+  // gradient blurred to the scan's resolution and soft-thresholded to where the model is most
+  // sensitive, every voxel moving one way (denser or lighter: each start tries both and keeps
+  // the way that gets there first), each start stopped once it reaches the wanted probability
+  // (0.9 for ink, 0.1 for no ink), against every output cell's cross-entropy. Its diffs put the
+  // change where the known answer lies (samples/README.md, "Known-answer fidelity").
   minimal,
   // The first recipe: 200 Adam steps of the mean logit, no stop. Saturates the model and shows
   // high-frequency noise the model happens to respond to.
@@ -179,6 +198,8 @@ struct OptimizeOptions {
   // around what it reads (denser above, lighter below); blurred to the scan's own resolution it
   // becomes the change itself.
   double grad_blur = 0.0;
+  ChangeSign change_sign = ChangeSign::both;
+  double grad_threshold = 0.0;
   bool clamp = true;       // keep pixel values inside the card's valid range after every step
   std::uint64_t seed = 0;  // drives the jitter
   int report_every = 10;   // read the scores back to the host every K steps (and at the end)
@@ -201,6 +222,8 @@ inline void apply_recipe(Recipe recipe, Direction direction, OptimizeOptions& o,
   o.rule.kind = recipe == Recipe::minimal ? OptimizerKind::ngd : neutral.rule.kind;
   o.rule.lr = default_learning_rate(o.rule.kind);
   o.grad_blur = recipe == Recipe::minimal ? 1.5 : neutral.grad_blur;
+  o.change_sign = recipe == Recipe::minimal ? ChangeSign::auto_ : neutral.change_sign;
+  o.grad_threshold = recipe == Recipe::minimal ? 0.15 : neutral.grad_threshold;
   o.stop_at = recipe == Recipe::minimal
                   ? std::optional<double>(direction == Direction::maximize ? 0.9 : 0.1)
                   : neutral.stop_at;

@@ -21,9 +21,11 @@ std::int64_t bytes_per_start(const InkModel& model);
 std::optional<std::int64_t> available_memory_bytes();
 
 // Throws Error(usage) when `together` starts at bytes_per_start each will not fit in
-// `available` (the system's, when not given), naming the largest --batch that would.
+// `available` (the system's, when not given), naming the largest --batch that would. A start
+// optimized both ways (--change-sign auto) takes `rows_each` = 2 rows of the batch.
 void check_starts_fit(const InkModel& model, std::int64_t together,
-                      std::optional<std::int64_t> available = std::nullopt);
+                      std::optional<std::int64_t> available = std::nullopt,
+                      std::int64_t rows_each = 1);
 
 // Bytes one start writes under --out (slice stacks, volumes, montage, records), and the check that
 // `starts` of them fit the free space of the disk that will hold `out` (Error(output) if not).

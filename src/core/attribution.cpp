@@ -9,6 +9,7 @@
 #include "inkgen/error.hpp"
 #include "inkgen/gaussian_blur.hpp"
 #include "inkgen/ink_score.hpp"
+#include "inkgen/soft_threshold.hpp"
 
 namespace inkgen {
 
@@ -107,18 +108,13 @@ at::Tensor raw_attribution(const InkModel& model, const at::Tensor& volumes,
   return map.to(at::kCPU).contiguous();
 }
 
-at::Tensor postprocess_attribution(const at::Tensor& maps, double smooth, double threshold) {
+at::Tensor postprocess_attribution(const at::Tensor& maps, double smooth, double threshold,
+                                   bool dominant_sign) {
   at::NoGradGuard no_grad;
   at::Tensor a = maps.to(at::kFloat);
   if (smooth > 0) a = gaussian_blur_3d(a, smooth, smooth);
-  if (threshold > 0) {
-    const auto n = a.size(0);
-    const auto top = a.abs().reshape({n, -1}).amax(1);
-    std::vector<int64_t> shape(static_cast<std::size_t>(a.dim()), 1);
-    shape[0] = n;
-    const auto cut = (threshold * top).reshape(shape);
-    a = at::sign(a) * at::clamp_min(a.abs() - cut, 0.0);
-  }
+  if (dominant_sign) a = keep_dominant_sign(a);
+  if (threshold > 0) a = soft_threshold(a, threshold);
   return a.contiguous();
 }
 
@@ -142,7 +138,7 @@ at::Tensor attribute_volumes(const InkModel& model, const at::Tensor& volumes,
                                       to_string(options.method) +
                                       " attribution; check the model on this crop");
   }
-  return postprocess_attribution(map, options.smooth, options.threshold);
+  return postprocess_attribution(map, options.smooth, options.threshold, options.dominant_sign);
 }
 
 std::vector<double> attribution_depth_profile(const at::Tensor& map) {

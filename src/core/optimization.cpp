@@ -8,8 +8,10 @@
 #include <cmath>
 #include <random>
 
+#include "inkgen/change_sign.hpp"
 #include "inkgen/error.hpp"
 #include "inkgen/gaussian_blur.hpp"
+#include "inkgen/soft_threshold.hpp"
 
 namespace inkgen {
 
@@ -19,6 +21,10 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+at::Tensor row_index(const std::vector<std::int64_t>& rows, const at::Device& device) {
+  return at::tensor(rows, at::kLong).to(device);
 }
 
 }  // namespace
@@ -57,6 +63,10 @@ void check_options(const OptimizeOptions& o) {
     bad("--grad-blur must be a sigma of 0 to 16 voxels (0: off), got " +
         std::to_string(o.grad_blur));
   }
+  if (!std::isfinite(o.grad_threshold) || o.grad_threshold < 0 || o.grad_threshold >= 1) {
+    bad("--grad-threshold must be a fraction in [0, 1) of each step's largest gradient, got " +
+        std::to_string(o.grad_threshold));
+  }
 }
 
 std::vector<InkScore> score_volumes(const InkModel& model, const at::Tensor& volumes) {
@@ -83,15 +93,35 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
 
   OptimizeResult result;
   result.start = start.to(at::kCPU, at::kFloat).contiguous();
-  const auto n = static_cast<std::size_t>(start.size(0));
+  const std::int64_t starts = start.size(0);
+  // A sign applies to pixel values; a Fourier volume changes both ways.
+  const ChangeSign sign =
+      options.param == ParamKind::pixel ? options.change_sign : ChangeSign::both;
+  const std::int64_t ways = rows_per_start(sign);
+  const auto n = static_cast<std::size_t>(starts * ways);  // rows of the optimized batch
   result.trace.resize(n);
 
-  const at::Tensor origin = start.to(model.device, at::kFloat);
+  const at::Tensor start_here = start.to(model.device, at::kFloat);
+  result.start_scores = score_volumes(model, start_here);
+  const at::Tensor origin =
+      ways == 1 ? start_here
+                : at::cat(std::vector<at::Tensor>(static_cast<std::size_t>(ways), start_here));
+  const at::Tensor signs = row_signs(sign, starts, origin.dim(), origin.options());
   const Parameterization param(options.param, origin, card.range_lo, card.range_hi,
                                options.fourier_range, options.fourier_decay);
   at::Tensor theta = param.initial().clone();
   const double fill = 0.5 * (card.range_lo + card.range_hi);
-  result.start_scores = score_volumes(model, origin);
+  const bool maximize = options.direction == Direction::maximize;
+  const auto change_l1 = [&] {
+    const auto l1 = (param.volume(theta) - origin).abs().reshape({origin.size(0), -1}).sum(1);
+    const auto host = l1.to(at::kCPU, at::kDouble).contiguous();
+    return std::vector<double>(host.data_ptr<double>(), host.data_ptr<double>() + host.numel());
+  };
+  // The row each start is represented by: itself, or the way ahead so far.
+  const auto leaders = [&] {
+    return leading_rows(result.trace, ways == 1 ? std::vector<double>(n, 0.0) : change_l1(), starts,
+                        maximize, options.stop_at.value_or(maximize ? 1.0 : 0.0));
+  };
 
   UpdateRule rule(options.rule);
   std::mt19937_64 rng(options.seed);
@@ -120,16 +150,22 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
     }
     if (options.stop_at) {
       const double target = *options.stop_at;
-      result.reached_stop_at =
-          std::all_of(result.trace.begin(), result.trace.end(), [&](const auto& t) {
-            return options.direction == Direction::maximize ? t.back().probability >= target
-                                                            : t.back().probability <= target;
-          });
+      const auto reached = [&](std::size_t row) {
+        const double p = result.trace[row].back().probability;
+        return maximize ? p >= target : p <= target;
+      };
+      result.reached_stop_at = true;
+      for (std::size_t i = 0; i < static_cast<std::size_t>(starts); ++i) {
+        bool any = false;
+        for (std::int64_t way = 0; way < ways; ++way)
+          any = any || reached(i + static_cast<std::size_t>(way * starts));
+        result.reached_stop_at = result.reached_stop_at && any;
+      }
     }
     if (callbacks.on_report) {
       StepReport report{step, options.steps, seconds_since(t0), {}};
-      for (std::size_t i = 0; i < n; ++i)
-        report.scores.push_back(result.trace[i].back());
+      for (const auto row : leaders())
+        report.scores.push_back(result.trace[static_cast<std::size_t>(row)].back());
       callbacks.on_report(report);
     }
   };
@@ -160,13 +196,16 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
     pending.push_back(rows);
     if (options.grad_blur > 0 && param.kind() == ParamKind::pixel)
       grad = gaussian_blur_3d(grad, options.grad_blur, options.grad_blur);
+    if (sign != ChangeSign::both) grad = keep_descent_sign(grad, signs);
+    if (options.grad_threshold > 0) grad = soft_threshold(grad, options.grad_threshold);
     if (options.stop_at) {
       // A start that has reached the target keeps the volume that reached it (no update at all:
       // Adam's momentum would move it on), while the others go on. Decided on the device, from
       // the scores this step computed anyway, so that nothing waits for the host.
       const auto p = rows.select(1, 1).to(theta.scalar_type());
-      const auto done = options.direction == Direction::maximize ? p.ge(*options.stop_at)
-                                                                 : p.le(*options.stop_at);
+      auto done = maximize ? p.ge(*options.stop_at) : p.le(*options.stop_at);
+      // A start whose one way has reached the target is done both ways.
+      if (ways > 1) done = done.reshape({ways, starts}).any(0).repeat({ways});
       std::vector<int64_t> shape(theta.dim(), 1);
       shape[0] = theta.size(0);
       const auto keep = done.reshape(shape);
@@ -182,19 +221,31 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
         theta = gaussian_blur_3d(theta, reg.blur_sigma, reg.blur_sigma);
       }
       if (options.clamp) theta.clamp_(card.range_lo, card.range_hi);
+      if (sign != ChangeSign::both) theta = keep_change_sign(theta, origin, signs);
     }
     result.steps_done = step;
     if (step % std::max(1, options.report_every) == 0 || step == options.steps) flush(step);
     if (result.reached_stop_at) break;
     if (options.save_every > 0 && step % options.save_every == 0 && callbacks.on_snapshot) {
-      callbacks.on_snapshot(step, param.volume(theta).to(at::kCPU));
+      flush(step);
+      callbacks.on_snapshot(
+          step,
+          param.volume(theta).index_select(0, row_index(leaders(), theta.device())).to(at::kCPU));
     }
   }
   flush(result.steps_done);
   result.step_seconds = seconds_since(loop_start);
 
   at::NoGradGuard no_grad;
-  const at::Tensor x = param.volume(theta);
+  const auto chosen = leaders();
+  const at::Tensor x = param.volume(theta).index_select(0, row_index(chosen, theta.device()));
+  std::vector<std::vector<InkScore>> trace;
+  for (const auto row : chosen) {
+    trace.push_back(std::move(result.trace[static_cast<std::size_t>(row)]));
+    if (sign != ChangeSign::both)
+      result.ways.push_back(signs.flatten()[row].item<float>() > 0 ? "up" : "down");
+  }
+  result.trace = std::move(trace);
   result.result = x.to(at::kCPU).contiguous();
   result.final_scores = score_volumes(model, x);
   result.seconds = seconds_since(t0);

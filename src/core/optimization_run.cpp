@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "inkgen/atomic_file.hpp"
+#include "inkgen/change_sign.hpp"
 #include "inkgen/diff_writer.hpp"
 #include "inkgen/error.hpp"
 #include "inkgen/montage_writer.hpp"
@@ -80,6 +81,7 @@ void finish_start(nlohmann::json& entry, const fs::path& dir, const InkModel& mo
   entry["status"] = result.interrupted ? "interrupted" : "done";
   entry["steps_done"] = result.steps_done;
   entry["reached_stop_at"] = result.reached_stop_at;
+  if (!result.ways.empty()) entry["change_sign"] = result.ways[k];
   entry["seconds"] = result.seconds;
   entry["start_score"] = score_json(result.start_scores[k]);
   entry["final_score"] = score_json(result.final_scores[k]);
@@ -142,8 +144,11 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
                             const RunSpec& spec, const OptimizeCallbacks& callbacks) {
   if (starts.empty())
     throw Error(ErrorKind::usage, "nothing to optimize: no starts; give --batch >= 1 or a --crop");
-  check_starts_fit(model, std::min<std::int64_t>(std::max(1, spec.batch),
-                                                 static_cast<std::int64_t>(starts.size())));
+  check_starts_fit(
+      model,
+      std::min<std::int64_t>(std::max(1, spec.batch), static_cast<std::int64_t>(starts.size())),
+      std::nullopt,
+      rows_per_start(change_sign_for(spec.optimize.change_sign, starts.front().source)));
   check_output_fits(spec.out, model, static_cast<std::int64_t>(starts.size()));
   prepare_output_dir(spec.out, spec.overwrite);
   const auto t0 = std::chrono::steady_clock::now();
@@ -194,6 +199,7 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
         volumes.push_back(starts[i].values);
       OptimizeOptions options = spec.optimize;
       options.seed = start_seed(spec.optimize.seed, static_cast<int>(first));
+      options.change_sign = change_sign_for(options.change_sign, starts[first].source);
 
       OptimizeCallbacks chunk_callbacks = callbacks;
       chunk_callbacks.on_snapshot = [&](int step, const at::Tensor& volume) {
@@ -244,7 +250,9 @@ std::vector<RunOutcome> run_optimizations_together(const InkModel& model,
   if (starts.empty() || starts.size() != specs.size()) {
     throw Error(ErrorKind::internal, "run_optimizations_together needs one spec per start");
   }
-  check_starts_fit(model, static_cast<std::int64_t>(starts.size()));
+  check_starts_fit(
+      model, static_cast<std::int64_t>(starts.size()), std::nullopt,
+      rows_per_start(change_sign_for(specs.front().optimize.change_sign, starts.front().source)));
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   const std::size_t count = starts.size();
@@ -312,6 +320,7 @@ std::vector<RunOutcome> run_optimizations_together(const InkModel& model,
   // command run on its start.
   OptimizeOptions options = specs.front().optimize;
   options.seed = start_seed(options.seed, 0);
+  options.change_sign = change_sign_for(options.change_sign, starts.front().source);
   OptimizeResult result;
   try {
     try {

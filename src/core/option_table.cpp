@@ -398,6 +398,20 @@ std::vector<OptionSpec> make_table() {
       "Sigma in voxels of a 3D Gaussian blur of each step's gradient (0: none)",
       [](const json& v, S& s) { s.optimize.grad_blur = v.get<double>(); },
       [](const S& s) { return json(s.optimize.grad_blur); }));
+  t.push_back(text(
+      "change-sign",
+      "Which way voxels may move from the start: both, up (denser only), down (lighter only) or "
+      "auto (both one-way changes at once; each start keeps the one that reaches --stop-at "
+      "first; recipe minimal; noise starts other than sheet change both ways)",
+      [](const json& v, S& s) { s.optimize.change_sign = parse_change_sign(v.get<std::string>()); },
+      [](const S& s) { return json(to_string(s.optimize.change_sign)); }));
+  t.push_back(typed(
+      OptionType::real, "grad-threshold",
+      "Shrink each step's gradient by this fraction of its largest value and drop what is below "
+      "(0: none; recipe minimal: 0.15): the change goes where the model is most sensitive",
+      [](const json& v, S& s) { s.optimize.grad_threshold = v.get<double>(); },
+      [](const S& s) { return json(s.optimize.grad_threshold); }));
+
   {
     OptionSpec batch = typed(
         OptionType::integer, "batch",
@@ -476,6 +490,15 @@ std::vector<OptionSpec> make_table() {
         s.attribution.threshold = f;
       },
       [](const S& s) { return json(s.attribution.threshold); })));
+  t.push_back(attribution_only(text(
+      "keep-sign", "Attribution: dominant (only the sign holding more of the map's mass) or both",
+      [](const json& v, S& s) {
+        const auto k = v.get<std::string>();
+        if (k != "dominant" && k != "both")
+          throw Error(ErrorKind::usage, "--keep-sign must be dominant or both, got " + excerpt(v));
+        s.attribution.dominant_sign = k == "dominant";
+      },
+      [](const S& s) { return json(s.attribution.dominant_sign ? "dominant" : "both"); })));
   // The options attribute shares with the optimization commands.
   for (auto& o : t) {
     for (const char* key : {"segment", "crops", "z0", "model", "input-shape", "scale", "range",

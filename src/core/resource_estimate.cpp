@@ -53,12 +53,12 @@ std::optional<std::int64_t> available_memory_bytes() {
 }
 
 void check_starts_fit(const InkModel& model, std::int64_t together,
-                      std::optional<std::int64_t> available) {
+                      std::optional<std::int64_t> available, std::int64_t rows_each) {
   if (together <= 1) return;  // one start always runs; a failure then is the model's own size
   if (!model.device.is_cpu()) return;  // a GPU's out-of-memory is caught and explained
   if (!available) available = available_memory_bytes();
   if (!available) return;
-  const std::int64_t per_start = bytes_per_start(model);
+  const std::int64_t per_start = bytes_per_start(model) * std::max<std::int64_t>(1, rows_each);
   // Leave a quarter for the model's weights, LibTorch's caches and everything else.
   const std::int64_t usable = *available / 4 * 3;
   if (per_start > 0 && together > usable / per_start) {

@@ -421,6 +421,14 @@ TEST(CliModesReal, RealModelReachesItsGoalsAndTheVolumeAgrees) {
       ASSERT_EQ(r.exit_code, 0) << r.err;
       const auto record = read_json(out / "run.json");
       const double p = record["starts"][0]["final_score"]["probability"];
+      // The minimal recipe's one-way change says which way it went; this card has no sheet, and
+      // a start of uniform noise changes both ways.
+      const std::string way = record["starts"][0].value("change_sign", "");
+      if (std::string(from) == "segment") {
+        EXPECT_TRUE(way == "up" || way == "down") << out << ": " << way;
+      } else {
+        EXPECT_EQ(way, "") << out;
+      }
       if (std::string(command) == "maximize") {
         EXPECT_GE(p, 0.9) << out;
       } else {

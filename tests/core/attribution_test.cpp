@@ -28,6 +28,7 @@ AttributionOptions raw_options(AttributionMethod method) {
   o.method = method;
   o.smooth = 0;
   o.threshold = 0;
+  o.dominant_sign = false;
   return o;
 }
 
@@ -118,6 +119,16 @@ TEST(Attribution, ThresholdZeroesWhatIsBelowTTimesTheCropsMaxAndShrinksTheRest) 
   EXPECT_TRUE(at::allclose(a[1], 10 * expected[0], 1e-5, 1e-5)) << a;
 }
 
+TEST(Attribution, DominantSignDropsTheMinoritySignBeforeTheThreshold) {
+  const auto one = at::tensor({1.0f, -0.5f, 0.05f, -0.09f, 0.2f, 0.0f}).reshape({1, 1, 1, 2, 3});
+  const auto maps = at::cat({one, -one});
+  const auto a = postprocess_attribution(maps, 0.0, 0.1, true);
+  const auto expected = at::tensor({0.9f, 0.0f, 0.0f, 0.0f, 0.1f, 0.0f}).reshape({1, 1, 1, 2, 3});
+  EXPECT_TRUE(at::allclose(a[0], expected[0], 1e-5, 1e-6)) << a;
+  EXPECT_TRUE(at::allclose(a[1], -expected[0], 1e-5, 1e-6)) << a;
+  EXPECT_TRUE(AttributionOptions{}.dominant_sign);
+}
+
 TEST(Attribution, IntegratedGradientsAreComplete) {
   const InkModel m = load_ink_model(test_model("tiny-map.pt"), {});
   auto o = raw_options(AttributionMethod::ig);
@@ -201,6 +212,10 @@ TEST(Attribution, OptionsComeFromTheTableWithTheirDefaultsAndChecks) {
   EXPECT_NE(refused("noise-sd", -1.0).find("--noise-sd"), std::string::npos);
   EXPECT_NE(refused("smooth", -0.5).find("--smooth"), std::string::npos);
   EXPECT_NE(refused("threshold", 1.0).find("--threshold"), std::string::npos);
+  EXPECT_NE(refused("keep-sign", "largest").find("--keep-sign"), std::string::npos);
+  r.values = {{"keep-sign", "both"}};
+  EXPECT_FALSE(resolve_settings(r).attribution.dominant_sign);
+  EXPECT_EQ(record_settings(defaults, in_attribute)["keep_sign"], "dominant");
 }
 
 }  // namespace

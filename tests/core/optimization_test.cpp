@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "inkgen/error.hpp"
 #include "inkgen/start_volume.hpp"
 #include "inkgen/volume_metrics.hpp"
@@ -289,6 +291,93 @@ TEST(Optimization, ABlurredGradientMakesASmoothChangeAtTheSameStepLength) {
   EXPECT_LT(roughness(d_blur), 0.6 * roughness(d_raw));
   EXPECT_GT(blurred.final_scores[0].logit, blurred.start_scores[0].logit);
   o.grad_blur = -1;
+  EXPECT_THROW(check_options(o), Error);
+}
+
+TEST(Optimization, AOneWayChangeMovesEveryVoxelThatWay) {
+  const InkModel m = load_ink_model(test_model("tiny-map.pt"), {});
+  const auto start = noise_batch(m, 2, 3);
+  auto o = options(Direction::maximize, 5);
+  o.rule = {OptimizerKind::ngd, 1e-3};
+  for (const auto sign : {ChangeSign::up, ChangeSign::down}) {
+    o.change_sign = sign;
+    const auto r = optimize_input(m, start, o);
+    const auto d = r.result - r.start;
+    if (sign == ChangeSign::up) {
+      EXPECT_GE(d.min().item<double>(), 0.0);
+    } else {
+      EXPECT_LE(d.max().item<double>(), 0.0);
+    }
+    EXPECT_GT(d.abs().sum().item<double>(), 0.0);
+    EXPECT_EQ(r.ways, std::vector<std::string>(2, sign == ChangeSign::up ? "up" : "down"));
+  }
+  o.change_sign = ChangeSign::both;
+  EXPECT_TRUE(optimize_input(m, start, o).ways.empty());
+}
+
+TEST(Optimization, AutoKeepsForEachStartTheWayThatReachesTheTargetFirst) {
+  const InkModel m = load_ink_model(test_model("tiny-map.pt"), {});
+  const auto start = noise_batch(m, 3, 5);
+  const auto p0 = score_volumes(m, start);
+  std::set<std::string> chosen;  // both ways must win somewhere, or the test shows nothing
+  for (const auto direction : {Direction::maximize, Direction::minimize}) {
+    const bool up_is_more = direction == Direction::maximize;
+    auto o = options(direction, 150);
+    o.rule = {OptimizerKind::ngd, 5e-3};
+    o.report_every = 1;
+    double target = up_is_more ? 1.0 : 0.0;
+    for (const auto& s : p0)
+      target = up_is_more ? std::min(target, s.probability) : std::max(target, s.probability);
+    o.stop_at = target + (up_is_more ? 0.03 : -0.03);
+    // Each way alone: the step each start reaches the target, or never.
+    const auto first = [&](const OptimizeResult& r, std::size_t i) {
+      for (std::size_t s = 0; s < r.trace[i].size(); ++s) {
+        const double p = r.trace[i][s].probability;
+        if (up_is_more ? p >= *o.stop_at : p <= *o.stop_at) return s;
+      }
+      return r.trace[i].size() + 1000;
+    };
+    o.change_sign = ChangeSign::up;
+    const auto up = optimize_input(m, start, o);
+    o.change_sign = ChangeSign::down;
+    const auto down = optimize_input(m, start, o);
+    o.change_sign = ChangeSign::auto_;
+    const auto both = optimize_input(m, start, o);
+    ASSERT_EQ(both.ways.size(), 3u);
+    ASSERT_EQ(both.result.size(0), 3);
+    ASSERT_EQ(both.trace.size(), 3u);
+    EXPECT_TRUE(both.reached_stop_at);
+    for (std::size_t i = 0; i < 3; ++i) {
+      const auto a = first(up, i), b = first(down, i);
+      ASSERT_TRUE(std::min(a, b) < 1000) << "start " << i << " reaches the target neither way";
+      if (a != b) EXPECT_EQ(both.ways[i], a < b ? "up" : "down") << "start " << i;
+      // The same steps as that way alone.
+      const auto& alone = both.ways[i] == "up" ? up : down;
+      EXPECT_TRUE(at::allclose(both.result[i], alone.result[i], 1e-5, 1e-6)) << "start " << i;
+      const auto d = both.result[i] - both.start[i];
+      EXPECT_TRUE(both.ways[i] == "up" ? d.min().item<double>() >= 0 : d.max().item<double>() <= 0);
+      chosen.insert(both.ways[i]);
+    }
+  }
+  EXPECT_EQ(chosen.size(), 2u);
+}
+
+TEST(Optimization, AThresholdedGradientConcentratesTheChange) {
+  const InkModel m = load_ink_model(test_model("tiny-map.pt"), {});
+  const auto start = noise_batch(m, 1, 2);
+  auto o = options(Direction::maximize, 3);
+  o.rule = {OptimizerKind::ngd, 1e-3};
+  o.clamp = false;
+  const auto plain = optimize_input(m, start, o);
+  o.grad_threshold = 0.3;
+  const auto sparse = optimize_input(m, start, o);
+  const auto unchanged = [](const OptimizeResult& r) {
+    return (r.result - r.start).eq(0).to(at::kDouble).mean().item<double>();
+  };
+  EXPECT_LT(unchanged(plain), 0.05);
+  EXPECT_GT(unchanged(sparse), 0.2);
+  EXPECT_GT(sparse.final_scores[0].logit, sparse.start_scores[0].logit);
+  o.grad_threshold = 1.0;
   EXPECT_THROW(check_options(o), Error);
 }
 

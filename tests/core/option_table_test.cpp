@@ -67,12 +67,16 @@ TEST(OptionTable, TheRecipeSetsDefaultsThatSingleOptionsOverride) {
   JobRequest r;
   r.values = {{"mode", "minimize"}};
   EXPECT_EQ(resolve_settings(r).optimize.stop_at, 0.1);  // the minimal recipe's target
+  EXPECT_EQ(resolve_settings(r).optimize.change_sign, ChangeSign::auto_);
+  EXPECT_EQ(resolve_settings(r).optimize.grad_threshold, 0.15);
   r.values["recipe"] = "classic";
   const JobSettings classic = resolve_settings(r);
   EXPECT_EQ(classic.optimize.rule.kind, OptimizerKind::adam);
   EXPECT_EQ(classic.optimize.rule.lr, 0.01);
   EXPECT_EQ(classic.optimize.objective, Objective::logit);
   EXPECT_EQ(classic.optimize.grad_blur, 0.0);
+  EXPECT_EQ(classic.optimize.change_sign, ChangeSign::both);
+  EXPECT_EQ(classic.optimize.grad_threshold, 0.0);
   EXPECT_FALSE(classic.optimize.stop_at.has_value());
   EXPECT_EQ(classic.noise, NoiseKind::uniform);
   r.values["objective"] = "bce";

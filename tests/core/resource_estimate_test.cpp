@@ -31,6 +31,15 @@ TEST(ResourceEstimate, RefusesABatchThatDoesNotFitAndNamesOneThatDoes) {
         << e.what();
   }
   EXPECT_NO_THROW(check_starts_fit(model, 1, 1)) << "one start always runs";
+  // Optimized both ways, a start takes two rows: half as many fit.
+  EXPECT_NO_THROW(check_starts_fit(model, 150, available, 2));
+  try {
+    check_starts_fit(model, 200, available, 2);
+    FAIL() << "200 starts of two rows fitted in the memory of 400 rows";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("give --batch 150 or less"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(ResourceEstimate, OutputThatCannotFitTheDiskIsAnOutputError) {
