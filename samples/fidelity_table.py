@@ -25,16 +25,22 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 RECIPES = {
     # name: extra arguments of maximize/minimize
     "minimal (default)": [],
     "classic (200 Adam steps)": ["--recipe", "classic"],
+    "minimal as of stop 12 (both ways and no threshold)": ["--change-sign", "both",
+                                                           "--grad-threshold", "0"],
+    "minimal both ways": ["--change-sign", "both"],
+    "minimal without threshold": ["--grad-threshold", "0"],
     "minimal without gradient blur": ["--grad-blur", "0"],
     "minimal with Adam": ["--optimizer", "adam"],
 }
 ATTRIBUTIONS = {
     "attribute cells (default)": [],
+    "attribute cells with both signs": ["--keep-sign", "both"],
     "attribute gradient": ["--method", "gradient", "--smooth", "0", "--threshold", "0"],
     "attribute smoothgrad": ["--method", "smoothgrad"],
     "attribute ig": ["--method", "ig"],
@@ -79,7 +85,18 @@ def main(argv):
     p.add_argument("--work", help="keep segments and runs here (default: a temporary folder)")
     p.add_argument("--recipes", default=",".join(RECIPES), help="comma-separated names")
     p.add_argument("--no-attribute", action="store_true")
+    p.add_argument("--try", dest="tries", action="append", default=[], metavar="NAME=ARGS",
+                   help="also measure a recipe of your own: NAME=\"--grad-blur 2 --lr 1e-4\" "
+                        "(its name can then be given to --recipes); repeatable")
     args = p.parse_args(argv)
+    for t in args.tries:
+        name, sep, extra = t.partition("=")
+        if not sep or not name:
+            p.error(f"--try {t!r}: give NAME=ARGS")
+        RECIPES[name] = shlex.split(extra)
+    unknown = [n for n in args.recipes.split(",") if n not in RECIPES]
+    if unknown:
+        p.error(f"unknown recipe {unknown[0]!r}; known: {', '.join(RECIPES)}")
     inkgen = os.path.abspath(args.inkgen)
     model = os.path.abspath(args.model) if args.model else ""
     card = card_of(inkgen, model)
@@ -98,7 +115,8 @@ def main(argv):
         jobs = []
         for name in args.recipes.split(","):
             extra = RECIPES[name]
-            tag = name.split(" ")[0] + str(abs(hash(name)) % 1000)
+            # Stable across runs (str hashes are not), so that --work reuses finished runs.
+            tag = name.split(" ")[0] + "%08x" % zlib.crc32((name + repr(extra)).encode())
             jobs += [
                 (name, "maximize segment", ["maximize", "--from", "segment", "--segment", segment] +
                  sum((["--crop", c] for c in free), []) + ["--batch", str(len(free))] + extra, tag),
@@ -111,7 +129,8 @@ def main(argv):
             for name, extra in ATTRIBUTIONS.items():
                 jobs.append((name, "attribute", ["attribute", "--from", "segment", "--segment",
                                                  segment] + sum((["--crop", c] for c in inked), [])
-                             + ["--batch", str(len(inked))] + extra, name.split(" ")[1]))
+                             + ["--batch", str(len(inked))] + extra,
+                             "attr-" + "%08x" % zlib.crc32((name + repr(extra)).encode())))
         for name, mode, command, tag in jobs:
             out = os.path.join(work, f"run-{seed}-{tag}-{mode.replace(' ', '-')}")
             if not os.path.exists(os.path.join(out, "run.json")):
