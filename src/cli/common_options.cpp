@@ -5,10 +5,10 @@
 
 #include <ATen/Parallel.h>
 
-#include <algorithm>
+#include <cstdlib>
 #include <iostream>
-#include <thread>
 
+#include "inkgen/cpu_threads.hpp"
 #include "inkgen/device.hpp"
 #include "inkgen/error.hpp"
 #include "inkgen/job_plan.hpp"
@@ -22,7 +22,9 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
   app.add_flag("-q,--quiet", options.quiet, "Print nothing but errors (and --json output)");
   app.add_flag("-v,--verbose", options.verbose, "Print debugging detail");
   app.add_flag("--json", options.json, "Print the result as one JSON object on stdout");
-  app.add_option("--threads", options.threads, "CPU threads for LibTorch (0: its default)")
+  app.add_option("--threads", options.threads,
+                 "CPU threads for LibTorch (0: one per CPU this process may use, or "
+                 "OMP_NUM_THREADS when set)")
       ->check(CLI::NonNegativeNumber);
 }
 
@@ -46,17 +48,9 @@ void apply_global_options(const GlobalOptions& options) {
   spdlog::set_pattern("%^%l%$: %v");
   spdlog::set_level(options.quiet ? spdlog::level::err
                                   : (options.verbose ? spdlog::level::debug : spdlog::level::info));
-  // Beyond a few threads per CPU LibTorch only adds contention, and 100,000 threads took minutes
-  // to start and ignored SIGTERM meanwhile.
-  const int cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int most = std::min(4 * cpus, 1024);
-  if (options.threads > most) {
-    throw Error(ErrorKind::usage, "--threads " + std::to_string(options.threads) +
-                                      " is more than 4 per CPU (" + std::to_string(cpus) +
-                                      " here); give at most " + std::to_string(most) +
-                                      ", or 0 for LibTorch's choice");
-  }
-  if (options.threads > 0) at::set_num_threads(options.threads);
+  const auto threads =
+      thread_count(options.threads, usable_cpus(), std::getenv("OMP_NUM_THREADS") != nullptr);
+  if (threads) at::set_num_threads(*threads);
 }
 
 InkModel load_model(const JobSettings& settings, const GlobalOptions& global,

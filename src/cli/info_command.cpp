@@ -1,4 +1,5 @@
 
+#include <ATen/Parallel.h>
 #include <torch/version.h>
 
 #include <iostream>
@@ -27,6 +28,7 @@ nlohmann::json describe(const InkModel& model) {
   j["output_meaning"] = card.output_meaning;
   j["parameters"] = model.parameter_count;
   j["device"] = model.device.str();
+  j["threads"] = at::get_num_threads();
   j["inkgen_version"] = INKGEN_VERSION;
   j["torch_version"] = TORCH_VERSION;
   return j;
@@ -67,7 +69,8 @@ Command add_info_command(CLI::App& parent, const Context& context) {
                       << shape_text(model.output_shape) << " per sample"
                       << (card.output_meaning.empty() ? "" : ": " + card.output_meaning) << "\n"
                       << "parameters  " << model.parameter_count << "\n"
-                      << "device      " << model.device.str() << "\n";
+                      << "device      " << model.device.str() << ", " << at::get_num_threads()
+                      << " CPU threads\n";
             if (card.json.contains("metrics"))
               std::cout << "metrics     " << card.json["metrics"].dump() << "\n";
             return 0;

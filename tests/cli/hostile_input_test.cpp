@@ -9,6 +9,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
 
+#include "inkgen/cpu_threads.hpp"
 #include "test_support.hpp"
 
 namespace inkgen {
@@ -138,10 +139,10 @@ TEST_F(CliHostileInput, HugeNumbersAndNamesAreQuotedShort) {
 }
 
 TEST_F(CliHostileInput, ThreadsAreBoundedByTheCpus) {
-  const int cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cpus = usable_cpus();
   expect_one_line_error(run_inkgen({"--threads", std::to_string(4 * cpus + 1), "score", "--model",
                                     scalar_, "--segment", seg_, "--crop", "0,0,12,12"}),
-                        2, "more than 4 per CPU");
+                        2, "more than 4 per usable CPU");
   EXPECT_EQ(run_inkgen({"--threads", std::to_string(cpus), "--quiet", "score", "--model", scalar_,
                         "--segment", seg_, "--crop", "0,0,12,12"})
                 .exit_code,
