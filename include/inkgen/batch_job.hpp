@@ -7,6 +7,7 @@
 #include <string>
 
 #include "inkgen/crop.hpp"
+#include "inkgen/segment.hpp"
 #include "inkgen/error.hpp"
 #include "inkgen/ink_model.hpp"
 #include "inkgen/model_card.hpp"
@@ -44,6 +45,8 @@ struct BatchJob {
   Crop crop;                      // segment jobs
   int noise_index = 0;            // noise jobs: start i of the line draws with start_seed(seed, i)
   std::optional<int> z0;          // unset: the card's z0, else the centred window
+  LayerOrder layer_order = LayerOrder::as_stored;
+  int depth_check = 0;  // shuffles of run.json's depth_check (0: none)
   ModelRef model;
   OptimizeOptions optimize;
   NoiseSpec noise;

@@ -48,9 +48,14 @@ JobTemplate plan_template(const JobRequest& request, const JobRequest& own,
 std::vector<Crop> auto_crops(const Segment& segment, const ModelCard& card,
                              const JobSettings& settings, std::size_t* all = nullptr);
 
-// The starts of a single command's segment crops (listed, or auto); Error(input) when auto finds
-// no crop inside the mask.
-std::vector<StartVolume> segment_starts(const ModelCard& card, const JobSettings& settings);
+// The order the settings read a segment's layers in.
+inline LayerOrder layer_order(const JobSettings& settings) {
+  return settings.reverse_layers ? LayerOrder::reversed : LayerOrder::as_stored;
+}
+
+// The starts of a single command's segment crops (listed, or auto), each with its depth check
+// when the settings ask for one; Error(input) when auto finds no crop inside the mask.
+std::vector<StartVolume> segment_starts(const InkModel& model, const JobSettings& settings);
 
 struct JobPlan {
   std::vector<BatchJob> jobs;

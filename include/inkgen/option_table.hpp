@@ -46,6 +46,8 @@ struct JobSettings {
   std::string precision = "fp32";
   bool freeze = true;
   std::optional<int> z0;  // unset: the card's z0, else the centred window
+  bool reverse_layers = false;
+  int depth_check = 0;  // segment starts: also score them reversed and with K layer shuffles
 
   Recipe recipe = Recipe::minimal;  // the defaults of the optimization options below
   OptimizeOptions optimize;
@@ -56,6 +58,10 @@ struct JobSettings {
 
   AttributionOptions attribution;  // inkgen attribute
 };
+
+// The most layer shuffles --depth-check takes: the spread of a few shows whether the depth order
+// matters; hundreds would only cost time.
+inline constexpr int max_depth_shuffles = 64;
 
 // How a value is spelled in JSON (a JOBS line) and checked before it is stored.
 enum class OptionType {

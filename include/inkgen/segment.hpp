@@ -10,25 +10,39 @@
 
 namespace inkgen {
 
+// The order in which a segment's layers are read. Some segments' layers run from the verso to the
+// recto (their surface normal points the other way); a model trained on the usual order then sees
+// its input upside down in depth and its output is ruined, not merely weaker.
+enum class LayerOrder {
+  as_stored,  // layer z is layers/z.tif
+  reversed,   // layer z is layers/(N-1-z).tif: the whole stack turned over, so the window rule
+              // (z0, the centred window) applies to the corrected stack
+};
+
 // A segment directory in the Vesuvius layout: layers/00.tif .. layers/NN.tif (8- or 16-bit
 // greyscale TIFF, or PNG/JPEG), and <name>_mask.png beside them. Opening reads headers only.
 struct Segment {
   std::filesystem::path dir;
   std::string name;
-  std::vector<std::filesystem::path> layers;  // index = layer number z
+  LayerOrder order = LayerOrder::as_stored;
+  std::vector<std::filesystem::path> layers;  // index = layer number z in `order`
   std::optional<std::filesystem::path> mask;
   int width = 0;
   int height = 0;
   int bits = 0;
 
   int layer_count() const { return static_cast<int>(layers.size()); }
+  // The file number of layer z (differs from z when reversed).
+  int stored_layer(int z) const {
+    return order == LayerOrder::reversed ? layer_count() - 1 - z : z;
+  }
 };
 
 // The segment's name: its directory's name ("20230509182749" for .../20230509182749/).
 std::string segment_name(const std::filesystem::path& dir);
 
 // Throws Error(input) when the directory, a layer or the mask is missing or inconsistent.
-Segment open_segment(const std::filesystem::path& dir);
+Segment open_segment(const std::filesystem::path& dir, LayerOrder order = LayerOrder::as_stored);
 
 // Reads layers z0 .. z0+depth-1 of `crop`, touching only those layers and the crop's rows.
 // Throws Error(input) for a crop outside the image or a depth window past the last layer.

@@ -52,7 +52,7 @@ int run_attribute(const AttributeCommandOptions& o, const Context& context) {
   }
   const JobSettings s = resolve_settings(request);
   const InkModel model = load_model(s, context.global, bundled_model_path().string());
-  const std::vector<StartVolume> starts = segment_starts(model.card, s);
+  const std::vector<StartVolume> starts = segment_starts(model, s);
 
   AttributionSpec spec;
   spec.attribution = s.attribution;

@@ -71,7 +71,7 @@ int run_command(const OptimizeCommandOptions& o, Direction direction, const Cont
   const InkModel model = load_model(s, context.global, bundled_model_path().string());
   std::vector<StartVolume> starts;
   if (from_segment) {
-    starts = segment_starts(model.card, s);
+    starts = segment_starts(model, s);
   } else {
     starts = noise_starts(model.card, s.count.value_or(s.batch), t.noise, opt.seed);
   }

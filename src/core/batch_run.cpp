@@ -6,6 +6,7 @@
 
 #include "inkgen/atomic_file.hpp"
 #include "inkgen/batch_status.hpp"
+#include "inkgen/depth_check.hpp"
 #include "inkgen/manifest.hpp"
 #include "inkgen/optimization_run.hpp"
 #include "inkgen/run_record.hpp"
@@ -23,16 +24,17 @@ using Clock = std::chrono::steady_clock;
 // Segments opened once per batch (headers only), or the reason they cannot be.
 class SegmentCache {
  public:
-  const Segment& get(const fs::path& dir) {
-    auto it = entries_.find(dir.string());
+  const Segment& get(const fs::path& dir, LayerOrder order) {
+    const std::string key = dir.string() + (order == LayerOrder::reversed ? "|reversed" : "");
+    auto it = entries_.find(key);
     if (it == entries_.end()) {
       Entry entry;
       try {
-        entry.segment = std::make_unique<Segment>(open_segment(dir));
+        entry.segment = std::make_unique<Segment>(open_segment(dir, order));
       } catch (const Error& e) {
         entry.error = std::make_unique<Error>(e);
       }
-      it = entries_.emplace(dir.string(), std::move(entry)).first;
+      it = entries_.emplace(key, std::move(entry)).first;
     }
     if (it->second.error) throw *it->second.error;
     return *it->second.segment;
@@ -49,9 +51,11 @@ class SegmentCache {
 StartVolume job_start(const InkModel& model, const BatchJob& job, SegmentCache& segments) {
   if (job.source == JobSource::noise)
     return noise_start(model.card, job.noise, job.optimize.seed, job.noise_index);
-  const Segment& segment = segments.get(job.segment);
+  const Segment& segment = segments.get(job.segment, job.layer_order);
   const int z0 = job.z0.value_or(model.card.default_z0(segment.layer_count()));
-  return segment_start(model.card, segment, job.crop, z0);
+  StartVolume start = segment_start(model.card, segment, job.crop, z0);
+  attach_depth_check(model, start, job.depth_check, job.optimize.seed);
+  return start;
 }
 
 std::int64_t unix_ms() {
@@ -156,6 +160,9 @@ class Runner {
       for (const char* k :
            {"start_score", "final_score", "steps_done", "reached_stop_at", "seconds"})
         if (start.contains(k)) line[k] = start[k];
+      // One manifest holds every crop's depth check, for a table over a whole batch.
+      if (start.contains("source") && start["source"].contains("depth_check"))
+        line["depth_check"] = start["source"]["depth_check"];
     }
     if (error) line["error"] = {{"kind", to_string(error->kind)}, {"message", error->message}};
     writer_->append(line);

@@ -7,6 +7,7 @@
 
 #include "inkgen/checked_input.hpp"
 #include "inkgen/crop_tiling.hpp"
+#include "inkgen/depth_check.hpp"
 #include "inkgen/run_record.hpp"
 #include "inkgen/segment.hpp"
 
@@ -116,6 +117,8 @@ BatchJob job_from(const JobTemplate& t, int line) {
   job.optimize = t.optimize;
   job.noise = t.noise;
   job.z0 = t.z0;
+  job.layer_order = layer_order(t.settings);
+  job.depth_check = t.settings.depth_check;
   job.options = t.options;
   job.options["jobs_line"] = line;
   // Jobs that differ only in what they start from may share a device batch.
@@ -128,8 +131,9 @@ BatchJob job_from(const JobTemplate& t, int line) {
 void finish_job(BatchJob& job) {
   nlohmann::json shaping = job.options;
   // What decides which jobs exist, or only how they report, is not part of a job's result.
+  // The depth check adds scores of the start to run.json but changes nothing optimized.
   for (const char* k : {"jobs_line", "report_every", "save_every", "segment", "count", "stride",
-                        "sample", "sample_seed"})
+                        "sample", "sample_seed", "depth_check"})
     shaping.erase(k);
   job.fingerprint = digest(shaping.dump());
 }
@@ -147,8 +151,9 @@ std::vector<Crop> auto_crops(const Segment& segment, const ModelCard& card,
   return sample_crops(tiles, settings.sample, settings.sample_seed);
 }
 
-std::vector<StartVolume> segment_starts(const ModelCard& card, const JobSettings& s) {
-  const Segment segment = open_segment(*s.segment);
+std::vector<StartVolume> segment_starts(const InkModel& model, const JobSettings& s) {
+  const ModelCard& card = model.card;
+  const Segment segment = open_segment(*s.segment, layer_order(s));
   const int z0 = s.z0.value_or(card.default_z0(segment.layer_count()));
   std::size_t all = 0;
   const std::vector<Crop> crops =
@@ -160,8 +165,10 @@ std::vector<StartVolume> segment_starts(const ModelCard& card, const JobSettings
                     " on the grid); give crops with --crop x1,y1,x2,y2");
   }
   std::vector<StartVolume> starts;
-  for (const auto& crop : crops)
+  for (const auto& crop : crops) {
     starts.push_back(segment_start(card, segment, crop, z0));
+    attach_depth_check(model, starts.back(), s.depth_check, s.optimize.seed);
+  }
   return starts;
 }
 

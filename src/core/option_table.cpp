@@ -274,6 +274,24 @@ std::vector<OptionSpec> make_table() {
                                             ", outside 0..999999; give the first layer to read");
       },
       [](const S& s) { return or_text(s.z0, "card"); }));
+  t.push_back(typed(
+      OptionType::flag, "reverse-layers",
+      "Read the segment's layers in reverse order (layer z is file N-1-z; --z0 counts in that "
+      "order), for segments whose layers run from verso to recto",
+      [](const json& v, S& s) { s.reverse_layers = v.get<bool>(); },
+      [](const S& s) { return json(s.reverse_layers); }));
+  t.push_back(typed(
+      OptionType::integer, "depth-check",
+      "Segment starts: also score each crop with its layers reversed and shuffled K times "
+      "(run.json's depth_check; 0: off)",
+      [](const json& v, S& s) {
+        s.depth_check = v.get<int>();
+        if (s.depth_check < 0 || s.depth_check > max_depth_shuffles)
+          throw Error(ErrorKind::usage, "--depth-check is " + std::to_string(s.depth_check) +
+                                            ", outside 0.." + std::to_string(max_depth_shuffles) +
+                                            "; give the number of shuffles (5 is plenty)");
+      },
+      [](const S& s) { return json(s.depth_check); }));
   // The optimization.
   t.push_back(text(
       "recipe",
@@ -501,8 +519,9 @@ std::vector<OptionSpec> make_table() {
       [](const S& s) { return json(s.attribution.dominant_sign ? "dominant" : "both"); })));
   // The options attribute shares with the optimization commands.
   for (auto& o : t) {
-    for (const char* key : {"segment", "crops", "z0", "model", "input-shape", "scale", "range",
-                            "output-kind", "precision", "freeze", "seed", "name", "batch"})
+    for (const char* key :
+         {"segment", "crops", "z0", "reverse-layers", "model", "input-shape", "scale", "range",
+          "output-kind", "precision", "freeze", "seed", "name", "batch"})
       if (o.key == key) o.scopes |= in_attribute;
   }
   return t;

@@ -46,7 +46,7 @@ std::string segment_name(const fs::path& dir) {
   return p.filename().string();
 }
 
-Segment open_segment(const fs::path& dir) {
+Segment open_segment(const fs::path& dir, LayerOrder order) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     throw Error(ErrorKind::input,
@@ -124,6 +124,8 @@ Segment open_segment(const fs::path& dir) {
                                         "-bit; all layers of a segment must have one bit depth");
     }
   }
+  if (order == LayerOrder::reversed) std::reverse(segment.layers.begin(), segment.layers.end());
+  segment.order = order;
   segment.mask = find_mask(dir, segment.name);
   if (segment.mask) {
     const LayerHeader m = probe_layer(*segment.mask);

@@ -101,6 +101,12 @@ StartVolume segment_start(const ModelCard& card, const Segment& segment, const C
                   {"crop", {crop.x1, crop.y1, crop.x2, crop.y2}},
                   {"z0", z0},
                   {"layers", {z0, z0 + card.depth() - 1}}};
+  if (segment.order == LayerOrder::reversed) {
+    start.source["layer_order"] = "reversed";
+    // The files read, so that a reader of run.json can find them without redoing the arithmetic.
+    start.source["stored_layers"] = {segment.stored_layer(z0),
+                                     segment.stored_layer(z0 + static_cast<int>(card.depth()) - 1)};
+  }
   return start;
 }
 
@@ -109,7 +115,8 @@ std::string describe_source(const nlohmann::json& source) {
     const auto& c = source["crop"];
     return source.value("segment_name", "") + " crop " + std::to_string(c[0].get<int>()) + "," +
            std::to_string(c[1].get<int>()) + "," + std::to_string(c[2].get<int>()) + "," +
-           std::to_string(c[3].get<int>()) + " z0 " + std::to_string(source["z0"].get<int>());
+           std::to_string(c[3].get<int>()) + " z0 " + std::to_string(source["z0"].get<int>()) +
+           (source.value("layer_order", "") == "reversed" ? " (layers reversed)" : "");
   }
   return source.value("noise", "uniform") + " noise, seed " +
          std::to_string(source.value("seed", 0ull));

@@ -62,8 +62,8 @@ TEST_F(BatchJobPlan, JobsComeInLineThenCropOrderWithTheirFolders) {
   EXPECT_EQ(p.jobs[0].segment, tmp_ / "segA");  // relative to the JOBS file's folder
   EXPECT_EQ(p.jobs[3].noise_index, 1);
   EXPECT_EQ(p.jobs[4].optimize.regularizers.tv, 0.1);
-  EXPECT_FALSE(p.jobs[0].z0.has_value());    // the card's, when the job runs
-  EXPECT_EQ(p.jobs[0].optimize.steps, 200);  // the single commands' defaults
+  EXPECT_FALSE(p.jobs[0].z0.has_value());                       // the card's, when the job runs
+  EXPECT_EQ(p.jobs[0].optimize.steps, 200);                     // the single commands' defaults
   EXPECT_EQ(p.jobs[0].optimize.rule.kind, OptimizerKind::ngd);  // the minimal recipe
   // The crops of one line share a group; other lines do not.
   EXPECT_EQ(p.jobs[0].group, p.jobs[1].group);
@@ -230,6 +230,32 @@ TEST_F(BatchJobPlan, TheFingerprintFollowsWhatShapesTheResult) {
       "\n");
   EXPECT_NE(p.jobs[0].fingerprint, p.jobs[1].fingerprint);
   EXPECT_EQ(p.jobs[0].fingerprint, moved.jobs[0].fingerprint);
+}
+
+// Reversed layers are another start, so another result; a depth check only adds scores.
+TEST_F(BatchJobPlan, LayerOrderShapesTheResultAndTheDepthCheckDoesNot) {
+  const auto p = plan(
+      R"({"mode": "maximize", "segment": "segA", "crops": ["0,0,16,16"]})"
+      "\n"
+      R"({"mode": "maximize", "segment": "segA", "crops": ["0,0,16,16"], "reverse-layers": true, "name": "r"})"
+      "\n");
+  const auto r = plan(
+      R"({"mode": "maximize", "segment": "segA", "crops": ["0,0,16,16"], "reverse-layers": true, "name": "r"})"
+      "\n");
+  const auto checked =
+      plan(R"({"mode": "maximize", "segment": "segA", "crops": ["0,0,16,16"], "depth-check": 3})"
+           "\n");
+  ASSERT_EQ(p.jobs.size(), 2u);
+  EXPECT_EQ(p.jobs[0].layer_order, LayerOrder::as_stored);
+  EXPECT_EQ(p.jobs[1].layer_order, LayerOrder::reversed);
+  EXPECT_EQ(checked.jobs[0].depth_check, 3);
+  EXPECT_EQ(p.jobs[1].options.at("reverse_layers"), true);
+  // Named alike, reversed or not: the order alone tells the fingerprints apart.
+  const auto named =
+      plan(R"({"mode": "maximize", "segment": "segA", "crops": ["0,0,16,16"], "name": "r"})"
+           "\n");
+  EXPECT_NE(named.jobs[0].fingerprint, r.jobs[0].fingerprint);
+  EXPECT_EQ(p.jobs[0].fingerprint, checked.jobs[0].fingerprint);
 }
 
 }  // namespace

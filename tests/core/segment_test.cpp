@@ -148,6 +148,28 @@ TEST(Segment, ReadsTheCropAndDepthWindowItIsAskedFor) {
   expect_crop_matches(got, full, crop, 2);
 }
 
+// A segment whose layers run the other way: layer z of the reversed stack is file N-1-z, so the
+// same window rule reads the corrected stack; every check still names the files as stored.
+TEST(Segment, ReadsTheLayersReversedWhenAsked) {
+  TempDir tmp;
+  const RawVolume full = test::random_volume(10, 40, 50, 2);
+  test::make_segment(tmp / "seg", full);
+  const Segment stored = open_segment(tmp / "seg");
+  const Segment reversed = open_segment(tmp / "seg", LayerOrder::reversed);
+  EXPECT_EQ(reversed.order, LayerOrder::reversed);
+  EXPECT_EQ(reversed.layer_count(), 10);
+  EXPECT_EQ(reversed.stored_layer(0), 9);
+  EXPECT_EQ(reversed.stored_layer(9), 0);
+  EXPECT_EQ(stored.stored_layer(3), 3);
+  const Crop crop{4, 5, 20, 17};
+  const RawVolume got = read_crop(reversed, crop, 2, 5);
+  for (int z = 0; z < 5; ++z)
+    for (int y = 0; y < crop.height(); ++y)
+      for (int x = 0; x < crop.width(); ++x)
+        ASSERT_EQ(got.at(z, y, x), full.at(10 - 1 - (2 + z), crop.y1 + y, crop.x1 + x));
+  EXPECT_THROW(read_crop(reversed, crop, 6, 5), Error);
+}
+
 TEST(Segment, ReadsTiledAndStripedTiffs) {
   for (const bool tiled : {true, false}) {
     TempDir tmp;
