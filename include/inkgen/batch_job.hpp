@@ -46,6 +46,7 @@ struct BatchJob {
   int noise_index = 0;            // noise jobs: start i of the line draws with start_seed(seed, i)
   std::optional<int> z0;          // unset: the card's z0, else the centred window
   LayerOrder layer_order = LayerOrder::as_stored;
+  int level = 0;  // Zarr input: the multiscale level
   int depth_check = 0;  // shuffles of run.json's depth_check (0: none)
   ModelRef model;
   OptimizeOptions optimize;

@@ -30,18 +30,17 @@ struct DepthCheck {
   std::vector<InkScore> shuffled;
 };
 
-// Reads the crop twice (opening the segment in both orders) and scores 2 + `shuffles` volumes.
-// `z0` unset: the card's z0, else the centred window, in each order.
-DepthCheck depth_check(const InkModel& model, const std::filesystem::path& segment_dir,
-                       LayerOrder in_use, const Crop& crop, std::optional<int> z0, int shuffles,
-                       std::uint64_t seed);
+// Reads the crop in both orders of `segment` (the order it was opened in is the one in use) and
+// scores 2 + `shuffles` volumes. `z0` unset: the card's z0, else the centred window.
+DepthCheck depth_check(const InkModel& model, const Segment& segment, const Crop& crop,
+                       std::optional<int> z0, int shuffles, std::uint64_t seed);
 
 nlohmann::json depth_check_json(const DepthCheck& check);
 
-// Records the depth check of a segment start in its source (run.json's
-// starts[i].source.depth_check) when `shuffles` > 0; noise starts are left alone.
-void attach_depth_check(const InkModel& model, StartVolume& start, int shuffles,
-                        std::uint64_t seed);
+// Records the depth check of a start read from `segment` in its source (run.json's
+// starts[i].source.depth_check) when `shuffles` > 0.
+void attach_depth_check(const InkModel& model, const Segment& segment, StartVolume& start,
+                        int shuffles, std::uint64_t seed);
 
 // One sentence for people: which order the model prefers, and whether the order matters.
 std::string depth_check_verdict(const DepthCheck& check);

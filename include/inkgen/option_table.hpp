@@ -47,6 +47,7 @@ struct JobSettings {
   bool freeze = true;
   std::optional<int> z0;  // unset: the card's z0, else the centred window
   bool reverse_layers = false;
+  int level = 0;        // Zarr input: the OME-Zarr multiscale level
   int depth_check = 0;  // segment starts: also score them reversed and with K layer shuffles
 
   Recipe recipe = Recipe::minimal;  // the defaults of the optimization options below

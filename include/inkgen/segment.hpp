@@ -1,12 +1,14 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "inkgen/crop.hpp"
 #include "inkgen/raw_volume.hpp"
+#include "inkgen/zarr_array.hpp"
 
 namespace inkgen {
 
@@ -19,19 +21,23 @@ enum class LayerOrder {
               // (z0, the centred window) applies to the corrected stack
 };
 
-// A segment directory in the Vesuvius layout: layers/00.tif .. layers/NN.tif (8- or 16-bit
-// greyscale TIFF, or PNG/JPEG), and <name>_mask.png beside them. Opening reads headers only.
+// A segment: a directory in the Vesuvius layout, layers/00.tif .. layers/NN.tif (8- or 16-bit
+// greyscale TIFF, or PNG/JPEG) and <name>_mask.png beside them; or a surface volume stored as a
+// Zarr array or OME-Zarr group (zarr_array.hpp). Opening reads headers only.
 struct Segment {
   std::filesystem::path dir;
   std::string name;
   LayerOrder order = LayerOrder::as_stored;
-  std::vector<std::filesystem::path> layers;  // index = layer number z in `order`
+  std::vector<std::filesystem::path> layers;  // index = layer number z in `order`; empty for Zarr
+  std::shared_ptr<const ZarrArray> zarr;      // set for a Zarr surface volume
   std::optional<std::filesystem::path> mask;
   int width = 0;
   int height = 0;
   int bits = 0;
 
-  int layer_count() const { return static_cast<int>(layers.size()); }
+  int layer_count() const {
+    return zarr ? static_cast<int>(zarr->shape[0]) : static_cast<int>(layers.size());
+  }
   // The file number of layer z (differs from z when reversed).
   int stored_layer(int z) const {
     return order == LayerOrder::reversed ? layer_count() - 1 - z : z;
@@ -41,8 +47,14 @@ struct Segment {
 // The segment's name: its directory's name ("20230509182749" for .../20230509182749/).
 std::string segment_name(const std::filesystem::path& dir);
 
-// Throws Error(input) when the directory, a layer or the mask is missing or inconsistent.
-Segment open_segment(const std::filesystem::path& dir, LayerOrder order = LayerOrder::as_stored);
+// `dir` is a segment folder with layers/, a Zarr array or OME-Zarr group (multiscale `level`), or
+// a segment folder without layers/ that holds one *.zarr. Throws Error(input) when the directory,
+// a layer or the mask is missing or inconsistent.
+Segment open_segment(const std::filesystem::path& dir, LayerOrder order = LayerOrder::as_stored,
+                     int level = 0);
+
+// The same segment read in `order` (no file is touched).
+Segment in_order(Segment segment, LayerOrder order);
 
 // Reads layers z0 .. z0+depth-1 of `crop`, touching only those layers and the crop's rows.
 // Throws Error(input) for a crop outside the image or a depth window past the last layer.

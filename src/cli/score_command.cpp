@@ -8,6 +8,7 @@
 #include "inkgen/crop.hpp"
 #include "inkgen/depth_check.hpp"
 #include "inkgen/error.hpp"
+#include "inkgen/job_plan.hpp"
 #include "inkgen/optimization.hpp"
 #include "inkgen/start_volume.hpp"
 
@@ -43,23 +44,23 @@ Command add_score_command(CLI::App& parent, const Context& context) {
       ->required();
   app->add_option("-c,--crop", options->crop, "x1,y1,x2,y2 (x = column, end exclusive)")
       ->required();
-  add_table_options(*app, 0, options->model.values, {"z0", "reverse-layers", "depth-check"});
+  add_table_options(*app, 0, options->model.values,
+                    {"z0", "reverse-layers", "level", "depth-check"});
   return {app, [options, &context]() {
             const Crop crop = parse_crop(options->crop);
             const InkModel model =
                 load_model(options->model, context.global, bundled_model_path().string());
             const JobSettings settings = resolve_settings(table_request(options->model.values));
-            const LayerOrder order =
-                settings.reverse_layers ? LayerOrder::reversed : LayerOrder::as_stored;
-            const Segment segment = open_segment(options->segment, order);
+            const Segment segment =
+                open_segment(options->segment, layer_order(settings), settings.level);
             const auto& card = model.card;
             const int z0 = settings.z0.value_or(card.default_z0(segment.layer_count()));
             const StartVolume start = segment_start(card, segment, crop, z0);
             const InkScore score = score_volumes(model, start.values.unsqueeze(0)).front();
             const nlohmann::json check =
                 settings.depth_check > 0
-                    ? depth_check_json(depth_check(model, options->segment, order, crop,
-                                                   settings.z0, settings.depth_check, 0))
+                    ? depth_check_json(
+                          depth_check(model, segment, crop, settings.z0, settings.depth_check, 0))
                     : nlohmann::json();
             if (context.global.json) {
               nlohmann::json j;

@@ -24,13 +24,14 @@ using Clock = std::chrono::steady_clock;
 // Segments opened once per batch (headers only), or the reason they cannot be.
 class SegmentCache {
  public:
-  const Segment& get(const fs::path& dir, LayerOrder order) {
-    const std::string key = dir.string() + (order == LayerOrder::reversed ? "|reversed" : "");
+  const Segment& get(const fs::path& dir, LayerOrder order, int level) {
+    const std::string key = dir.string() + (order == LayerOrder::reversed ? "|reversed" : "") +
+                            "|" + std::to_string(level);
     auto it = entries_.find(key);
     if (it == entries_.end()) {
       Entry entry;
       try {
-        entry.segment = std::make_unique<Segment>(open_segment(dir, order));
+        entry.segment = std::make_unique<Segment>(open_segment(dir, order, level));
       } catch (const Error& e) {
         entry.error = std::make_unique<Error>(e);
       }
@@ -51,10 +52,10 @@ class SegmentCache {
 StartVolume job_start(const InkModel& model, const BatchJob& job, SegmentCache& segments) {
   if (job.source == JobSource::noise)
     return noise_start(model.card, job.noise, job.optimize.seed, job.noise_index);
-  const Segment& segment = segments.get(job.segment, job.layer_order);
+  const Segment& segment = segments.get(job.segment, job.layer_order, job.level);
   const int z0 = job.z0.value_or(model.card.default_z0(segment.layer_count()));
   StartVolume start = segment_start(model.card, segment, job.crop, z0);
-  attach_depth_check(model, start, job.depth_check, job.optimize.seed);
+  attach_depth_check(model, segment, start, job.depth_check, job.optimize.seed);
   return start;
 }
 

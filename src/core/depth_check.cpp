@@ -39,12 +39,12 @@ constexpr double logit_margin = 0.5;
 
 }  // namespace
 
-DepthCheck depth_check(const InkModel& model, const std::filesystem::path& segment_dir,
-                       LayerOrder in_use, const Crop& crop, std::optional<int> z0, int shuffles,
-                       std::uint64_t seed) {
+DepthCheck depth_check(const InkModel& model, const Segment& segment, const Crop& crop,
+                       std::optional<int> z0, int shuffles, std::uint64_t seed) {
   const auto& card = model.card;
-  const Segment stored = open_segment(segment_dir, LayerOrder::as_stored);
-  const Segment reversed = open_segment(segment_dir, LayerOrder::reversed);
+  const Segment stored = in_order(segment, LayerOrder::as_stored);
+  const Segment reversed = in_order(segment, LayerOrder::reversed);
+  const LayerOrder in_use = segment.order;
   DepthCheck check;
   check.in_use = in_use;
   check.z0_as_stored = z0.value_or(card.default_z0(stored.layer_count()));
@@ -91,17 +91,14 @@ nlohmann::json depth_check_json(const DepthCheck& check) {
   return j;
 }
 
-void attach_depth_check(const InkModel& model, StartVolume& start, int shuffles,
-                        std::uint64_t seed) {
-  const nlohmann::json& source = start.source;
-  if (shuffles <= 0 || source.value("kind", "") != "segment") return;
-  const auto& c = source.at("crop");
+void attach_depth_check(const InkModel& model, const Segment& segment, StartVolume& start,
+                        int shuffles, std::uint64_t seed) {
+  if (shuffles <= 0) return;
+  const auto& c = start.source.at("crop");
   const Crop crop{c[0].get<int>(), c[1].get<int>(), c[2].get<int>(), c[3].get<int>()};
-  const LayerOrder order =
-      source.value("layer_order", "") == "reversed" ? LayerOrder::reversed : LayerOrder::as_stored;
   // The same z0 in both orders: the window rule depends only on the layer count.
-  const DepthCheck check = depth_check(model, source.at("segment").get<std::string>(), order, crop,
-                                       source.at("z0").get<int>(), shuffles, seed);
+  const DepthCheck check =
+      depth_check(model, segment, crop, start.source.at("z0").get<int>(), shuffles, seed);
   start.source["depth_check"] = depth_check_json(check);
 }
 

@@ -118,6 +118,7 @@ BatchJob job_from(const JobTemplate& t, int line) {
   job.noise = t.noise;
   job.z0 = t.z0;
   job.layer_order = layer_order(t.settings);
+  job.level = t.settings.level;
   job.depth_check = t.settings.depth_check;
   job.options = t.options;
   job.options["jobs_line"] = line;
@@ -153,7 +154,7 @@ std::vector<Crop> auto_crops(const Segment& segment, const ModelCard& card,
 
 std::vector<StartVolume> segment_starts(const InkModel& model, const JobSettings& s) {
   const ModelCard& card = model.card;
-  const Segment segment = open_segment(*s.segment, layer_order(s));
+  const Segment segment = open_segment(*s.segment, layer_order(s), s.level);
   const int z0 = s.z0.value_or(card.default_z0(segment.layer_count()));
   std::size_t all = 0;
   const std::vector<Crop> crops =
@@ -167,7 +168,7 @@ std::vector<StartVolume> segment_starts(const InkModel& model, const JobSettings
   std::vector<StartVolume> starts;
   for (const auto& crop : crops) {
     starts.push_back(segment_start(card, segment, crop, z0));
-    attach_depth_check(model, starts.back(), s.depth_check, s.optimize.seed);
+    attach_depth_check(model, segment, starts.back(), s.depth_check, s.optimize.seed);
   }
   return starts;
 }
@@ -263,7 +264,7 @@ JobPlan plan_jobs(const std::vector<JobRequest>& lines, const JobRequest& defaul
     if (t.settings.crops_kind == CropsKind::tiled) {
       try {
         const InkModel& model = models.get(t.model);
-        const Segment segment = open_segment(segment_dir);
+        const Segment segment = open_segment(segment_dir, LayerOrder::as_stored, t.settings.level);
         std::size_t all = 0;
         crops = auto_crops(segment, model.card, t.settings, &all);
         if (crops.empty()) {

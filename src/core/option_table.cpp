@@ -281,6 +281,17 @@ std::vector<OptionSpec> make_table() {
       [](const json& v, S& s) { s.reverse_layers = v.get<bool>(); },
       [](const S& s) { return json(s.reverse_layers); }));
   t.push_back(typed(
+      OptionType::integer, "level",
+      "Zarr input: the OME-Zarr multiscale level to read (0: full resolution)",
+      [](const json& v, S& s) {
+        s.level = v.get<int>();
+        if (s.level < 0 || s.level > 30)
+          throw Error(ErrorKind::usage, "--level is " + std::to_string(s.level) +
+                                            ", outside 0..30; give a multiscale level (0: full "
+                                            "resolution)");
+      },
+      [](const S& s) { return json(s.level); }));
+  t.push_back(typed(
       OptionType::integer, "depth-check",
       "Segment starts: also score each crop with its layers reversed and shuffled K times "
       "(run.json's depth_check; 0: off)",
@@ -520,8 +531,8 @@ std::vector<OptionSpec> make_table() {
   // The options attribute shares with the optimization commands.
   for (auto& o : t) {
     for (const char* key :
-         {"segment", "crops", "z0", "reverse-layers", "model", "input-shape", "scale", "range",
-          "output-kind", "precision", "freeze", "seed", "name", "batch"})
+         {"segment", "crops", "z0", "reverse-layers", "level", "model", "input-shape", "scale",
+          "range", "output-kind", "precision", "freeze", "seed", "name", "batch"})
       if (o.key == key) o.scopes |= in_attribute;
   }
   return t;

@@ -38,6 +38,66 @@ std::optional<fs::path> find_mask(const fs::path& dir, const std::string& name) 
   return found.front();
 }
 
+// The single *.zarr folder of a segment folder without layers/ (villa's layout beside the mask).
+std::optional<fs::path> zarr_inside(const fs::path& dir) {
+  std::error_code ec;
+  std::vector<fs::path> found;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ".zarr" && is_zarr(entry.path())) found.push_back(entry.path());
+  }
+  if (found.size() > 1) {
+    std::sort(found.begin(), found.end());
+    throw Error(ErrorKind::input, "segment '" + dir.string() + "' holds several Zarr volumes (" +
+                                      found[0].filename().string() + ", " +
+                                      found[1].filename().string() +
+                                      ", ...); give the one to read as --segment");
+  }
+  if (found.empty()) return std::nullopt;
+  return found.front();
+}
+
+void check_mask(const Segment& segment) {
+  if (!segment.mask) return;
+  const LayerHeader m = probe_layer(*segment.mask);
+  if (m.width != segment.width || m.height != segment.height) {
+    throw Error(ErrorKind::input, "mask " + segment.mask->string() + " is " +
+                                      std::to_string(m.width) + "x" + std::to_string(m.height) +
+                                      " but the layers are " + std::to_string(segment.width) + "x" +
+                                      std::to_string(segment.height) +
+                                      "; the mask must match the layers");
+  }
+}
+
+// A Zarr surface volume: `array_dir` the array or group, `home` the folder named for the segment
+// (the array's own folder, or the segment folder that holds it) where the mask is looked for.
+Segment open_zarr_segment(const fs::path& dir, const fs::path& array_dir, const fs::path& home,
+                          LayerOrder order, int level) {
+  Segment segment;
+  segment.dir = dir;
+  std::string name = segment_name(home);
+  if (home == array_dir && name.size() > 5 && name.compare(name.size() - 5, 5, ".zarr") == 0)
+    name.resize(name.size() - 5);
+  segment.name = name;
+  segment.order = order;
+  segment.zarr = std::make_shared<const ZarrArray>(open_zarr_array(array_dir, level));
+  segment.width = static_cast<int>(segment.zarr->shape[2]);
+  segment.height = static_cast<int>(segment.zarr->shape[1]);
+  segment.bits = 8 * segment.zarr->bytes;
+  segment.mask = find_mask(home, name);
+  std::error_code ec;
+  if (!segment.mask && home == array_dir &&
+      fs::is_regular_file(home.parent_path() / (name + "_mask.png"), ec)) {
+    segment.mask = home.parent_path() / (name + "_mask.png");
+  }
+  // The mask is drawn at full resolution; a coarser level reads the volume without it.
+  if (level > 0 && segment.mask) {
+    const LayerHeader m = probe_layer(*segment.mask);
+    if (m.width != segment.width || m.height != segment.height) segment.mask.reset();
+  }
+  check_mask(segment);
+  return segment;
+}
+
 }  // namespace
 
 std::string segment_name(const fs::path& dir) {
@@ -46,23 +106,30 @@ std::string segment_name(const fs::path& dir) {
   return p.filename().string();
 }
 
-Segment open_segment(const fs::path& dir, LayerOrder order) {
+Segment open_segment(const fs::path& dir, LayerOrder order, int level) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     throw Error(ErrorKind::input,
                 "segment directory '" + dir.string() +
-                    "' not found; give a segment directory that holds layers/ (--segment, or "
-                    "\"segment\" in a JOBS line)");
+                    "' not found; give a segment directory that holds layers/ or a Zarr volume "
+                    "(--segment, or \"segment\" in a JOBS line)");
+  }
+  if (is_zarr(dir)) {
+    const fs::path clean = fs::absolute(dir).lexically_normal();
+    const fs::path home = clean.has_filename() ? clean : clean.parent_path();
+    return open_zarr_segment(dir, home, home, order, level);
   }
   Segment segment;
   segment.dir = dir;
   segment.name = segment_name(dir);
   const fs::path layers_dir = dir / "layers";
   if (!fs::is_directory(layers_dir, ec)) {
-    throw Error(
-        ErrorKind::input,
-        "segment '" + dir.string() +
-            "' has no layers/ directory; a segment holds layers/00.tif, layers/01.tif, ...");
+    if (const auto inside = zarr_inside(dir))
+      return open_zarr_segment(dir, *inside, dir, order, level);
+    throw Error(ErrorKind::input,
+                "segment '" + dir.string() +
+                    "' has no layers/ directory and no *.zarr; a segment holds layers/00.tif, "
+                    "layers/01.tif, ... or a Zarr surface volume");
   }
   std::map<int, fs::path> by_number;
   for (const auto& entry : fs::directory_iterator(layers_dir, ec)) {
@@ -124,19 +191,14 @@ Segment open_segment(const fs::path& dir, LayerOrder order) {
                                         "-bit; all layers of a segment must have one bit depth");
     }
   }
-  if (order == LayerOrder::reversed) std::reverse(segment.layers.begin(), segment.layers.end());
-  segment.order = order;
   segment.mask = find_mask(dir, segment.name);
-  if (segment.mask) {
-    const LayerHeader m = probe_layer(*segment.mask);
-    if (m.width != segment.width || m.height != segment.height) {
-      throw Error(ErrorKind::input, "mask " + segment.mask->string() + " is " +
-                                        std::to_string(m.width) + "x" + std::to_string(m.height) +
-                                        " but the layers are " + std::to_string(segment.width) +
-                                        "x" + std::to_string(segment.height) +
-                                        "; the mask must match the layers");
-    }
-  }
+  check_mask(segment);
+  return in_order(std::move(segment), order);
+}
+
+Segment in_order(Segment segment, LayerOrder order) {
+  if (segment.order != order) std::reverse(segment.layers.begin(), segment.layers.end());
+  segment.order = order;
   return segment;
 }
 
@@ -167,6 +229,17 @@ RawVolume read_crop(const Segment& segment, const Crop& crop, int z0, int depth)
   volume.width = crop.width();
   volume.voxels.resize(static_cast<std::size_t>(depth) * volume.height * volume.width);
   const std::size_t plane = static_cast<std::size_t>(volume.height) * volume.width;
+  if (segment.zarr) {
+    // Read in stored order (one pass over the chunks), then turn the layers over when reversed.
+    const int first = std::min(segment.stored_layer(z0), segment.stored_layer(z0 + depth - 1));
+    volume.voxels = read_zarr_region(*segment.zarr, first, first + depth, crop);
+    if (segment.order == LayerOrder::reversed) {
+      for (int z = 0; z < depth / 2; ++z)
+        std::swap_ranges(volume.voxels.begin() + z * plane, volume.voxels.begin() + (z + 1) * plane,
+                         volume.voxels.begin() + (depth - 1 - z) * plane);
+    }
+    return volume;
+  }
   for (int z = 0; z < depth; ++z)
     read_layer_region(segment.layers[z0 + z], crop, volume.voxels.data() + z * plane);
   return volume;
