@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "inkgen/crop_normalization.hpp"
 #include "inkgen/value_scale.hpp"
 
 namespace inkgen {
@@ -18,7 +19,8 @@ struct ModelCard {
   std::string name;
   std::array<std::int64_t, 4> input_shape{};  // C, D, H, W
   ValueScale scale;
-  double range_lo = 0.0;  // the valid input range on the model's scale
+  Normalization normalization;  // input.normalize: per crop, after the raw rule
+  double range_lo = 0.0;        // the valid input range on the model's scale
   double range_hi = 1.0;
   std::optional<int> z0;  // first segment layer the model reads
   // input.profile (inkgen's extension): the mean input value of each layer over the model's

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,12 @@ std::vector<StartVolume> noise_starts(const ModelCard& card, int count, const No
 // The real crop, scaled by the card's rule. Throws Error(input) when the crop does not have the
 // model's size or the window does not fit the segment.
 StartVolume segment_start(const ModelCard& card, const Segment& segment, const Crop& crop, int z0);
+
+// A result on the model's scale back on the scale of the card's raw rule, through the statistics
+// its start was normalised with (source.normalization); the values themselves when the card has
+// no normalisation; nullopt for a per-crop normalisation without statistics (a noise start).
+std::optional<at::Tensor> undo_normalization(const ModelCard& card, const at::Tensor& values,
+                                             const nlohmann::json& source);
 
 // The seed of start i of a run seeded with `seed` (also used for each start's jitter).
 std::uint64_t start_seed(std::uint64_t seed, int index);

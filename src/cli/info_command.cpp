@@ -59,8 +59,11 @@ Command add_info_command(CLI::App& parent, const Context& context) {
             std::cout << "model       " << card.name << "  (" << model.path.string() << ")\n"
                       << "card        " << model.card_origin << "\n"
                       << "input       " << shape_text(model.batch_shape(1)) << "  N,C,D,H,W\n"
-                      << "scale       " << card.scale.text() << ", valid range [" << card.range_lo
-                      << ", " << card.range_hi << "]\n"
+                      << "scale       " << card.scale.text()
+                      << (card.normalization.kind == NormalizationKind::none
+                              ? std::string()
+                              : ", then per crop " + card.normalization.to_json().dump())
+                      << ", valid range [" << card.range_lo << ", " << card.range_hi << "]\n"
                       << "z0          "
                       << (card.z0 ? std::to_string(*card.z0)
                                   : std::string("not in the card: the centred window"))

@@ -144,6 +144,17 @@ ModelCard parse_model_card(const nlohmann::json& card, const std::string& origin
     }
     out.range_lo = 0.0;
     out.range_hi = out.scale.max_value();
+    if (input.contains("normalize")) {
+      out.normalization = parse_normalization(input.at("normalize"), origin);
+      if (const auto r = out.normalization.range()) {
+        out.range_lo = r->first;
+        out.range_hi = r->second;
+      } else if (out.normalization.kind != NormalizationKind::none && !input.contains("range")) {
+        card_error(origin, "'input.normalize' " + std::string(to_string(out.normalization.kind)) +
+                               " leaves values unbounded; give 'input.range' [lo, hi] (e.g. "
+                               "[-4, 4]) for the optimizer to keep them in");
+      }
+    }
     if (input.contains("range")) {
       const auto& r = input.at("range");
       if (!r.is_array() || r.size() != 2 || !r[0].is_number() || !r[1].is_number() ||

@@ -48,7 +48,9 @@ nlohmann::json write_start_files(const fs::path& dir, const InkModel& model, con
   write_slice_stack(dir / "start", start, card.range_lo, card.range_hi);
   write_slice_stack(dir / "result", result, card.range_lo, card.range_hi);
   const DiffSummary diff = write_diff(dir, start, result);
-  write_segment(dir / "volume", to_raw_volume(result, card.scale));
+  // A per-crop normalisation is undone through the start's statistics; a noise start has none.
+  const std::optional<at::Tensor> on_rule_scale = undo_normalization(card, result, source);
+  if (on_rule_scale) write_segment(dir / "volume", to_raw_volume(*on_rule_scale, card.scale));
   const auto maps = ink_maps(model, at::stack({start, result}));
   const std::vector<double> profile = depth_profile(start, result);
   MontageContent montage;
@@ -66,12 +68,18 @@ nlohmann::json write_start_files(const fs::path& dir, const InkModel& model, con
                          fixed(final_score.probability, 4) + "   (logit " +
                          fixed(start_score.logit, 2) + " -> " + fixed(final_score.logit, 2) + ")"};
   write_montage(dir / "montage.png", montage);
-  return {{"diff", diff.to_json()},
-          {"depth_profile", profile},
-          {"low_frequency_fraction",
-           {{"result", low_frequency_fraction(result)},
-            {"diff", low_frequency_fraction(result - start)}}},
-          {"ink_map", {{"before", map_json(maps[0])}, {"after", map_json(maps[1])}}}};
+  nlohmann::json files = {
+      {"diff", diff.to_json()},
+      {"depth_profile", profile},
+      {"low_frequency_fraction",
+       {{"result", low_frequency_fraction(result)},
+        {"diff", low_frequency_fraction(result - start)}}},
+      {"ink_map", {{"before", map_json(maps[0])}, {"after", map_json(maps[1])}}}};
+  if (!on_rule_scale)
+    files["volume"] =
+        "not written: the card's per-crop normalisation has no statistics for a "
+        "noise start, so the result has no raw values";
+  return files;
 }
 
 // Start k of an optimization's result: its entry in run.json, and its files in `dir`.

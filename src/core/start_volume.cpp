@@ -95,12 +95,21 @@ StartVolume segment_start(const ModelCard& card, const Segment& segment, const C
   const RawVolume raw = read_crop(segment, crop, z0, static_cast<int>(card.depth()));
   StartVolume start;
   start.values = to_model_scale(raw, card.scale);
+  std::optional<NormalizationStats> stats;
+  if (card.normalization.kind != NormalizationKind::none) {
+    std::vector<float> x(start.values.data_ptr<float>(),
+                         start.values.data_ptr<float>() + start.values.numel());
+    stats = normalization_stats(card.normalization, x);
+    normalize(card.normalization, *stats, x);
+    std::copy(x.begin(), x.end(), start.values.data_ptr<float>());
+  }
   start.source = {{"kind", "segment"},
                   {"segment", segment.dir.string()},
                   {"segment_name", segment.name},
                   {"crop", {crop.x1, crop.y1, crop.x2, crop.y2}},
                   {"z0", z0},
                   {"layers", {z0, z0 + card.depth() - 1}}};
+  if (stats) start.source["normalization"] = stats->to_json(card.normalization);
   if (segment.order == LayerOrder::reversed) {
     start.source["layer_order"] = "reversed";
     // The files read, so that a reader of run.json can find them without redoing the arithmetic.
@@ -108,6 +117,16 @@ StartVolume segment_start(const ModelCard& card, const Segment& segment, const C
                                      segment.stored_layer(z0 + static_cast<int>(card.depth()) - 1)};
   }
   return start;
+}
+
+std::optional<at::Tensor> undo_normalization(const ModelCard& card, const at::Tensor& values,
+                                             const nlohmann::json& source) {
+  if (card.normalization.kind == NormalizationKind::none) return values;
+  if (!source.contains("normalization")) return std::nullopt;
+  NormalizationStats stats;
+  stats.center = source["normalization"].at("center").get<double>();
+  stats.spread = source["normalization"].at("spread").get<double>();
+  return values * stats.spread + stats.center;
 }
 
 std::string describe_source(const nlohmann::json& source) {
