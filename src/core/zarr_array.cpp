@@ -222,7 +222,8 @@ std::vector<unsigned char> decode(const ZarrArray& a, std::vector<unsigned char>
     if (data.size() < 4) corrupt("shorter than its checksum");
     data.resize(data.size() - 4);
   }
-  std::vector<unsigned char> out(size);
+  // Each codec's sizes are checked before the chunk's buffer is allocated.
+  std::vector<unsigned char> out;
   switch (a.codec) {
     case ChunkCodec::none:
       if (data.size() != size)
@@ -233,17 +234,24 @@ std::vector<unsigned char> decode(const ZarrArray& a, std::vector<unsigned char>
       if (data.size() < BLOSC_MIN_HEADER_LENGTH) corrupt("shorter than a blosc header");
       blosc_cbuffer_sizes(data.data(), &raw, &compressed, &block);
       if (raw != size || compressed != data.size()) corrupt("blosc sizes do not match the chunk");
+      out.resize(size);
       if (blosc_decompress_ctx(data.data(), out.data(), size, 1) != static_cast<int>(size))
         corrupt("blosc");
       return out;
     }
     case ChunkCodec::zstd: {
+      const unsigned long long declared = ZSTD_getFrameContentSize(data.data(), data.size());
+      if (declared == ZSTD_CONTENTSIZE_ERROR) corrupt("not a zstd frame");
+      if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != size)
+        corrupt("zstd frame holds " + std::to_string(declared) + " bytes");
+      out.resize(size);
       const std::size_t n = ZSTD_decompress(out.data(), size, data.data(), data.size());
       if (ZSTD_isError(n)) corrupt(std::string("zstd: ") + ZSTD_getErrorName(n));
       if (n != size) corrupt("zstd gave " + std::to_string(n) + " bytes");
       return out;
     }
     case ChunkCodec::zlib_or_gzip: {
+      out.resize(size);
       z_stream z{};
       // 32 + 15: either a zlib or a gzip header, detected.
       if (inflateInit2(&z, 32 + 15) != Z_OK) corrupt("zlib");
@@ -309,9 +317,19 @@ std::vector<std::uint16_t> read_zarr_region(const ZarrArray& a, int z_begin, int
     for (std::int64_t cy = lo[1] / a.chunks[1]; cy * a.chunks[1] < hi[1]; ++cy) {
       for (std::int64_t cx = lo[2] / a.chunks[2]; cx * a.chunks[2] < hi[2]; ++cx) {
         const fs::path file = chunk_file(a, cz, cy, cx);
+        std::error_code ec;
+        if (!fs::exists(file, ec)) continue;  // the fill value, already there
+        // No codec here grows data much: a larger file is not this array's chunk.
+        const auto file_size = fs::file_size(file, ec);
+        if (ec || file_size > 2 * chunk_bytes + (1u << 20)) {
+          throw Error(ErrorKind::input, "Zarr chunk " + file.string() +
+                                            (ec ? " cannot be read (" + ec.message() + ")"
+                                                : " is far larger than a chunk of this array") +
+                                            "; restore the file from its source");
+        }
         bool missing = false;
         std::vector<unsigned char> data = read_chunk_file(file, &missing);
-        if (missing) continue;  // the fill value, already there
+        if (missing) continue;
         if (chunks_read) ++*chunks_read;
         const std::vector<unsigned char> raw = decode(a, std::move(data), chunk_bytes, file);
         const std::int64_t origin[3] = {cz * a.chunks[0], cy * a.chunks[1], cx * a.chunks[2]};
