@@ -18,9 +18,16 @@
 #include <string>
 #include <vector>
 
+#include "inkgen/enum_names.hpp"
+
 namespace inkgen {
 
 enum class NormalizationKind { none, standardize, robust, percentile };
+inline constexpr EnumNames<NormalizationKind, 4> normalization_kind_names{
+    {{NormalizationKind::none, "none"},
+     {NormalizationKind::standardize, "standardize"},
+     {NormalizationKind::robust, "robust"},
+     {NormalizationKind::percentile, "percentile"}}};
 
 struct Normalization {
   NormalizationKind kind = NormalizationKind::none;
@@ -49,6 +56,8 @@ NormalizationStats normalization_stats(const Normalization& how, const std::vect
 void normalize(const Normalization& how, const NormalizationStats& stats, std::vector<float>& x);
 void denormalize(const NormalizationStats& stats, std::vector<float>& y);
 
-const char* to_string(NormalizationKind kind);
+inline const char* to_string(NormalizationKind kind) {
+  return enum_name(normalization_kind_names, kind);
+}
 
 }  // namespace inkgen

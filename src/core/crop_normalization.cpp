@@ -34,20 +34,6 @@ std::vector<double> sorted_copy(const std::vector<float>& x) {
 
 }  // namespace
 
-const char* to_string(NormalizationKind kind) {
-  switch (kind) {
-    case NormalizationKind::standardize:
-      return "standardize";
-    case NormalizationKind::robust:
-      return "robust";
-    case NormalizationKind::percentile:
-      return "percentile";
-    case NormalizationKind::none:
-      break;
-  }
-  return "none";
-}
-
 std::optional<std::pair<double, double>> Normalization::range() const {
   if (kind == NormalizationKind::percentile) return std::make_pair(0.0, 1.0);
   if (kind == NormalizationKind::robust && clip > 0) return std::make_pair(-clip, clip);
@@ -85,20 +71,18 @@ Normalization parse_normalization(const nlohmann::json& value, const std::string
     }
     return v.get<double>();
   };
-  if (kind == "none") return n;
-  if (kind == "standardize") {
-    n.kind = NormalizationKind::standardize;
-  } else if (kind == "robust") {
-    n.kind = NormalizationKind::robust;
-    n.clip = number("clip", 0.0, 0.0, 1e6);
-  } else if (kind == "percentile") {
-    n.kind = NormalizationKind::percentile;
+  const auto* known = std::find_if(normalization_kind_names.begin(), normalization_kind_names.end(),
+                                   [&](const auto& entry) { return kind == entry.name; });
+  if (known == normalization_kind_names.end()) {
+    card_error(origin,
+               "kind is " + excerpt(kind) + "; use " + enum_choices(normalization_kind_names));
+  }
+  n.kind = known->value;
+  if (n.kind == NormalizationKind::robust) n.clip = number("clip", 0.0, 0.0, 1e6);
+  if (n.kind == NormalizationKind::percentile) {
     n.low = number("low", 1.0, 0.0, 100.0);
     n.high = number("high", 99.0, 0.0, 100.0);
     if (n.low >= n.high) card_error(origin, "needs low < high");
-  } else {
-    card_error(origin, "kind is " + excerpt(kind) +
-                           "; use \"standardize\", \"robust\", \"percentile\" or \"none\"");
   }
   return n;
 }

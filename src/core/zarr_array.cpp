@@ -285,23 +285,38 @@ bool is_zarr(const fs::path& path) {
          fs::is_regular_file(path / "zarr.json", ec);
 }
 
-ZarrArray open_zarr_array(const fs::path& path, int level) {
+namespace {
+
+ZarrArray open_any(const fs::path& path, int level) {
   std::error_code ec;
   if (fs::is_regular_file(path / ".zarray", ec)) return open_v2(path);
   if (fs::is_regular_file(path / ".zgroup", ec)) {
     const fs::path attrs = path / ".zattrs";
     const json attributes = fs::is_regular_file(attrs, ec) ? read_metadata(attrs) : json::object();
-    return open_zarr_array(level_path(path, attributes, level), 0);
+    return open_any(level_path(path, attributes, level), 0);
   }
   if (fs::is_regular_file(path / "zarr.json", ec)) {
     const json j = read_metadata(path / "zarr.json");
     if (!j.is_object() || j.value("zarr_format", json()) != 3)
       refuse(path / "zarr.json", "is not Zarr v3 metadata (zarr_format 3)");
     if (j.value("node_type", json()) == "group")
-      return open_zarr_array(level_path(path, j.value("attributes", json::object()), level), 0);
+      return open_any(level_path(path, j.value("attributes", json::object()), level), 0);
     return open_v3(path, j);
   }
   refuse(path, "holds no .zarray, .zgroup or zarr.json; give a Zarr array or OME-Zarr group");
+}
+
+}  // namespace
+
+ZarrArray open_zarr_array(const fs::path& path, int level) {
+  // The readers above look values up by the types Zarr writes; metadata of another shape (an
+  // array where an object belongs, found by the fuzzer) surfaces here as nlohmann's type errors.
+  try {
+    return open_any(path, level);
+  } catch (const nlohmann::json::exception& e) {
+    refuse(path, "has metadata of the wrong shape (" + excerpt(std::string(e.what()), 120) +
+                     "); rewrite it with a Zarr library");
+  }
 }
 
 std::vector<std::uint16_t> read_zarr_region(const ZarrArray& a, int z_begin, int z_end,

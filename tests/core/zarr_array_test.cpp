@@ -139,6 +139,13 @@ TEST(ZarrArray, RefusesWhatItCannotReadWithTheFix) {
                         "codecs": [{"name": "sharding_indexed", "configuration": {}}]})")
           .find("sharded"),
       std::string::npos);
+  // Found by the fuzzer: an array where an object belongs escaped as nlohmann's type_error.
+  EXPECT_NE(
+      refused(
+          "grid", "zarr.json",
+          R"({"zarr_format": 3, "node_type": "array", "shape": [4, 8, 8], "data_type": "uint16", "chunk_grid": [1]})")
+          .find("wrong shape"),
+      std::string::npos);
   EXPECT_NE(refused("group", ".zgroup", R"({"zarr_format": 2})").find("without OME-Zarr"),
             std::string::npos);
   EXPECT_NE(refused("bad", ".zarray", "{").find("not valid JSON"), std::string::npos);
