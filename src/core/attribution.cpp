@@ -1,6 +1,7 @@
 #include "inkgen/attribution.hpp"
 
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 #include <torch/csrc/autograd/autograd.h>
 
 #include <cmath>
@@ -38,7 +39,7 @@ at::Tensor attribution_target(const at::Tensor& cells, AttributionTarget target)
 
 at::Tensor input_gradient(const InkModel& model, const at::Tensor& volumes,
                           AttributionTarget target) {
-  at::AutoGradMode grad_mode(true);
+  c10::AutoGradMode grad_mode(true);
   const at::Tensor x = volumes.to(model.device, at::kFloat).detach().requires_grad_(true);
   const auto cells = cell_logits(forward(model, x), model.card.output_kind);
   const auto objective = attribution_target(cells, target).sum();
@@ -48,7 +49,7 @@ at::Tensor input_gradient(const InkModel& model, const at::Tensor& volumes,
 }
 
 at::Tensor ig_baseline(const at::Tensor& volumes, double sigma_plane) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   return gaussian_blur_3d(volumes.to(at::kFloat), 0.0, sigma_plane);
 }
 
@@ -110,7 +111,7 @@ at::Tensor raw_attribution(const InkModel& model, const at::Tensor& volumes,
 
 at::Tensor postprocess_attribution(const at::Tensor& maps, double smooth, double threshold,
                                    bool dominant_sign) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   at::Tensor a = maps.to(at::kFloat);
   if (smooth > 0) a = gaussian_blur_3d(a, smooth, smooth);
   if (dominant_sign) a = keep_dominant_sign(a);

@@ -63,6 +63,18 @@ std::string short_reason(const std::exception& e) {
     text.pop_back();
   const auto nl = text.find('\n');
   if (nl != std::string::npos) text.resize(nl);
+  // LibTorch 2.x appends sentences of advice to some errors ("This is an internal miniz error. If
+  // you are seeing this error, ..."); the first sentence says what failed.
+  constexpr std::size_t longest = 200;
+  if (text.size() > longest) {
+    const auto stop = text.find(". ");
+    if (stop != std::string::npos && stop < longest) {
+      text.resize(stop);
+    } else {
+      text.resize(longest - 3);
+      text += "...";
+    }
+  }
   return text;
 }
 

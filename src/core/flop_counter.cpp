@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/record_function.h>
+#include <c10/core/GradMode.h>
 
 #include <cstring>
 
@@ -74,7 +75,7 @@ std::unique_ptr<at::ObserverContext> on_enter(const at::RecordFunction& fn) {
 }  // namespace
 
 ForwardCounts count_forward(const InkModel& model, int batch) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   const auto input =
       at::full(model.batch_shape(batch), 0.5f * static_cast<float>(model.card.range_hi),
                at::TensorOptions().device(model.device));

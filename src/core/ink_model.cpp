@@ -1,5 +1,6 @@
 #include "inkgen/ink_model.hpp"
 
+#include <c10/core/GradMode.h>
 #include <spdlog/spdlog.h>
 #include <torch/script.h>
 #include <torch/version.h>
@@ -163,7 +164,7 @@ InkModel load_ink_model(const fs::path& path, const LoadOptions& options) {
 
   // One forward pass on the card's shape, so that a wrong card or a broken model fails here with
   // a clear message rather than in the middle of a run.
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   const auto shape = model.batch_shape(1);
   const auto numel = shape[1] * shape[2] * shape[3] * shape[4];
   const auto probe = at::linspace(model.card.range_lo, model.card.range_hi, numel,

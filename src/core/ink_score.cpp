@@ -1,6 +1,7 @@
 #include "inkgen/ink_score.hpp"
 
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 
 #include <string>
 
@@ -27,7 +28,7 @@ at::Tensor score_rows(const at::Tensor& cell_logits) {
 }
 
 std::vector<InkScore> ink_scores(const at::Tensor& output, OutputKind kind) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   // The scores go to the CPU below anyway, so checking here costs no extra device sync.
   if (kind == OutputKind::probability && output.numel() > 0) {
     const double lo = output.min().item<double>(), hi = output.max().item<double>();

@@ -1,6 +1,7 @@
 #include "inkgen/optimization.hpp"
 
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 #include <torch/csrc/autograd/autograd.h>
 
 #include <algorithm>
@@ -70,12 +71,12 @@ void check_options(const OptimizeOptions& o) {
 }
 
 std::vector<InkScore> score_volumes(const InkModel& model, const at::Tensor& volumes) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   return ink_scores(forward(model, volumes.to(model.device)), model.card.output_kind);
 }
 
 at::Tensor ink_maps(const InkModel& model, const at::Tensor& volumes) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   auto out = forward(model, volumes.to(model.device)).to(at::kCPU, at::kFloat);
   if (model.card.output_kind == OutputKind::probability) out = at::logit(out, 1e-7);
   const int64_t n = out.size(0);
@@ -191,7 +192,7 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
       objective =
           objective + reg.diversity * static_cast<double>(n) * diversity_penalty(xi, origin);
     at::Tensor grad = torch::autograd::grad({objective}, {theta_i})[0];
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     const at::Tensor rows = score_rows(cells.detach());
     pending.push_back(rows);
     if (options.grad_blur > 0 && param.kind() == ParamKind::pixel)
@@ -236,7 +237,7 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
   flush(result.steps_done);
   result.step_seconds = seconds_since(loop_start);
 
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   const auto chosen = leaders();
   const at::Tensor x = param.volume(theta).index_select(0, row_index(chosen, theta.device()));
   std::vector<std::vector<InkScore>> trace;

@@ -1,6 +1,7 @@
 #include "inkgen/update_rule.hpp"
 
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 
 #include <cmath>
 
@@ -9,7 +10,7 @@
 namespace inkgen {
 
 void UpdateRule::apply(at::Tensor& x, const at::Tensor& grad) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   switch (options_.kind) {
     case OptimizerKind::ngd: {
       // Each start alone: its step is lr * sqrt(voxels) long, so lr is the RMS change of a voxel.

@@ -1,4 +1,5 @@
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -52,7 +53,7 @@ TEST(CliScore, EqualsTheLibraryOnASyntheticSegment) {
 
   const InkModel model = load_ink_model(test_model("tiny-map.pt"), {});
   const auto raw = read_crop(open_segment(tmp / "seg"), Crop{5, 7, 21, 23}, 2, 6);
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   const auto expected =
       ink_scores(forward(model, to_model_scale(raw, model.card.scale).unsqueeze(0)),
                  OutputKind::logits)
