@@ -69,8 +69,8 @@ struct Peer {
 constexpr Peer peer_table[] = {
     {"as-written", "weights trainable, malloc as is: what a researcher writes first",
      "--weights trainable", false},
-    {"eager", "weights frozen, malloc tuned as inkgen's: the best eager loop", "--weights frozen",
-     true},
+    {"eager", "weights frozen (torch.jit.freeze), malloc tuned as inkgen's: the best eager loop",
+     "--weights frozen", true},
     {"compiled", "the eager loop with the model under torch.compile (inductor)",
      "--weights frozen --compile", true},
 };
