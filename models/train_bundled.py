@@ -72,6 +72,9 @@ def parse_args(argv):
     p.add_argument("--profile-only", metavar="MODEL",
                    help="only (re)write input.profile in MODEL's card, from its training "
                         "segments (remade with the card's synth options); the weights are kept")
+    p.add_argument("--features-only", metavar="MODEL",
+                   help="only re-export MODEL with the features method (its stages' "
+                        "activations, for hidden-layer objectives); weights and card kept")
     args = p.parse_args(argv)
     if args.out is None:
         args.out = os.path.join(os.path.dirname(os.path.abspath(__file__)), args.name + ".pt")
@@ -177,7 +180,30 @@ def add_profile(args):
         f"{card['input']['profile']} {card['input']['profile_sd']}")
 
 
+def add_features(args):
+    """--features-only: re-export an existing model with the features method (same weights)."""
+    import torch
+    files = {"inkgen.json": ""}
+    loaded = torch.jit.load(args.features_only, _extra_files=files)
+    card = json.loads(files["inkgen.json"])
+    model = build_model()
+    model.load_state_dict(loaded.state_dict())
+    model.eval()
+    g = torch.Generator().manual_seed(99)
+    x = torch.rand((2, 1, DEPTH, TILE, TILE), generator=g) * (200.0 / 255.0)
+    with torch.no_grad():
+        before = loaded(x)
+    export(model, card, args.features_only, torch)
+    with torch.no_grad():
+        after = torch.jit.load(args.features_only)(x)
+    if not torch.equal(before, after):
+        raise SystemExit("train_bundled: the re-exported model's output changed")
+    log(f"wrote the features method into {args.features_only}: layers {card['layers']}")
+
+
 def build_model():
+    from typing import Dict
+
     import torch
     from torch import nn
     import torch.nn.functional as F
@@ -207,6 +233,20 @@ def build_model():
             up = F.interpolate(f8.amax(dim=2), scale_factor=2.0, mode="bilinear",
                                align_corners=False)
             return self.head(self.fuse(torch.cat([f4.amax(dim=2), up], dim=1)))
+
+        @torch.jit.export
+        def features(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+            """Every stage's activations (after its ReLU), for inkgen's hidden-layer
+            objectives, and the output, so that one pass serves both."""
+            stem = self.stem(x)
+            down1 = self.down1(stem)
+            f4 = self.down2(down1)
+            f8 = self.down3(f4)
+            up = F.interpolate(f8.amax(dim=2), scale_factor=2.0, mode="bilinear",
+                               align_corners=False)
+            fuse = self.fuse(torch.cat([f4.amax(dim=2), up], dim=1))
+            return {"stem": stem, "down1": down1, "down2": f4, "down3": f8, "fuse": fuse,
+                    "output": self.head(fuse)}
 
     return I3DLite()
 
@@ -333,6 +373,8 @@ def export(model, card, out, torch):
     if tuple(scripted_out.shape) != (2, 1, TILE // STRIDE, TILE // STRIDE) or diff > 1e-5:
         raise SystemExit(f"train_bundled: the scripted model differs from the eager one "
                          f"(shape {tuple(scripted_out.shape)}, max diff {diff}); not saved")
+    with torch.no_grad():
+        card["layers"] = {k: list(v.shape[1:]) for k, v in scripted.features(x).items()}
     folder = os.path.dirname(os.path.abspath(out))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(out) + ".", dir=folder)
     os.close(fd)
@@ -344,6 +386,7 @@ def export(model, card, out, torch):
             again = float((loaded(x) - eager_out).abs().max())
         if again > 1e-5 or json.loads(files["inkgen.json"]) != card:
             raise SystemExit(f"train_bundled: the saved file does not read back (diff {again})")
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 is not what a committed model file should be
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):
@@ -355,6 +398,9 @@ def main(argv):
     args = parse_args(argv)
     if args.profile_only:
         add_profile(args)
+        return
+    if args.features_only:
+        add_features(args)
         return
     if args.device == "cuda":
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")

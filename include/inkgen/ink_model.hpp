@@ -48,6 +48,10 @@ struct InkModel {
   std::int64_t parameter_count = 0;
   Precision precision = Precision::fp32;
   bool frozen = false;
+  // The hidden layers the model's `features(x) -> Dict[str, Tensor]` method returns, in its
+  // order, each with its shape for one sample as the load check found it (the card's "layers" is
+  // documentation); empty when the model has no such method.
+  std::vector<std::pair<std::string, std::vector<std::int64_t>>> layers;
 
   // The input shape for a batch of n samples: {n, C, D, H, W}.
   std::vector<std::int64_t> batch_shape(std::int64_t n) const;
@@ -60,6 +64,15 @@ InkModel load_ink_model(const std::filesystem::path& path, const LoadOptions& op
 // One forward pass; the input is (N, C, D, H, W) on the model's device and scale. Throws
 // Error(model) when the model fails or returns something other than a float tensor with N rows.
 at::Tensor forward(const InkModel& model, const at::Tensor& input);
+
+// The model's named hidden activations for a batch, in the order its `features` method returns
+// them. Throws Error(model) when the model has no such method or it fails or returns anything
+// but a dictionary of float tensors with one row per sample.
+std::vector<std::pair<std::string, at::Tensor>> features(const InkModel& model,
+                                                         const at::Tensor& input);
+
+// "stem [8,20,32,32], down1 [16,20,16,16]" (or "none"): what a message offers instead.
+std::string layers_text(const InkModel& model);
 
 // The default model shipped with inkgen (models/ of the source tree or of the installation).
 std::filesystem::path bundled_model_path();

@@ -45,6 +45,8 @@ struct OptimizeResult {
   // The way each start's voxels moved ("up" or "down") when the change had one sign; empty
   // otherwise.
   std::vector<std::string> ways;
+  // The objective's value per start (objective_values) when it reads hidden layers; else empty.
+  std::vector<double> start_objective, final_objective;
   int steps_done = 0;
   double seconds = 0.0;
   // The steps alone, without scoring the start and the result: what a benchmark compares.
@@ -63,6 +65,10 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
 
 // The ink scores of a batch of volumes (N, C, D, H, W), without gradients.
 std::vector<InkScore> score_volumes(const InkModel& model, const at::Tensor& volumes);
+
+// The objective's value of each volume (what maximize raises), without gradients.
+std::vector<double> objective_scores(const InkModel& model, const BoundObjective& objective,
+                                     const at::Tensor& volumes, Direction direction);
 
 // The model's ink probability map of each volume, (N, h, w) on the CPU: the last two output
 // dimensions (a 16x16 map for the Grand Prize I3D; 1x1 for a model with one output per sample).

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "inkgen/enum_names.hpp"
+#include "inkgen/objective_spec.hpp"
 
 namespace inkgen {
 
@@ -17,25 +18,6 @@ inline constexpr EnumNames<Direction, 2> direction_names{
     {{Direction::maximize, "maximize"}, {Direction::minimize, "minimize"}}};
 inline const char* to_string(Direction d) {
   return enum_name(direction_names, d);
-}
-
-// What a step moves, read off the model's output cells (one cell for a model with one output per
-// sample, 16x16 for the Grand Prize I3D):
-//  - logit: the mean ink logit over the cells. On a map model the cells already sure of ink can
-//    keep growing without bound, so the mean can climb while whole columns of cells stay at no
-//    ink.
-//  - bce: the mean binary cross-entropy of every cell against the label the run wants (ink when
-//    maximizing, no ink when minimizing). A cell that already agrees has a vanishing gradient, so
-//    the step goes to the cells that still disagree, and the mean probability, which is what
-//    inkgen reports, is what rises.
-enum class Objective { logit, bce };
-inline constexpr EnumNames<Objective, 2> objective_names{
-    {{Objective::logit, "logit"}, {Objective::bce, "bce"}}};
-inline Objective parse_objective(const std::string& text) {
-  return parse_enum(objective_names, text, "--objective");
-}
-inline const char* to_string(Objective o) {
-  return enum_name(objective_names, o);
 }
 
 // What the optimizer moves (see parameterization.hpp).
@@ -185,7 +167,7 @@ inline constexpr EnumNames<Recipe, 2> recipe_names{
 
 struct OptimizeOptions {
   Direction direction = Direction::maximize;
-  Objective objective = Objective::logit;
+  ObjectiveSpec objective;  // the mean ink logit
   int steps = 200;
   ParamKind param = ParamKind::pixel;
   double fourier_decay = 1.0;
@@ -218,7 +200,7 @@ struct NoiseSpec {
 // The one place a recipe's values are written. `direction` decides the minimal recipe's target.
 inline void apply_recipe(Recipe recipe, Direction direction, OptimizeOptions& o, NoiseKind& noise) {
   const OptimizeOptions neutral;
-  o.objective = recipe == Recipe::minimal ? Objective::bce : neutral.objective;
+  o.objective = recipe == Recipe::minimal ? ink_objective(Objective::bce) : neutral.objective;
   o.rule.kind = recipe == Recipe::minimal ? OptimizerKind::ngd : neutral.rule.kind;
   o.rule.lr = default_learning_rate(o.rule.kind);
   o.grad_blur = recipe == Recipe::minimal ? 1.5 : neutral.grad_blur;

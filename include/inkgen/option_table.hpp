@@ -74,6 +74,7 @@ enum class OptionType {
   seed,         // a whole number 0..2^63-1
   flag,         // true or false; on the command line a flag without value
   crops,        // "auto" or a list of "x1,y1,x2,y2" / [x1,y1,x2,y2]
+  objective,    // a text (objective_spec.hpp) or a list of {"term", "weight"}, kept as its text
 };
 
 // Where an option is offered.

@@ -26,6 +26,9 @@ nlohmann::json describe(const InkModel& model) {
   j["output_kind"] = to_string(card.output_kind);
   j["output_shape"] = model.output_shape;
   j["output_meaning"] = card.output_meaning;
+  j["layers"] = nlohmann::json::object();
+  for (const auto& [name, shape] : model.layers)
+    j["layers"][name] = shape;
   j["parameters"] = model.parameter_count;
   j["device"] = model.device.str();
   j["threads"] = at::get_num_threads();
@@ -71,6 +74,12 @@ Command add_info_command(CLI::App& parent, const Context& context) {
                       << "output      " << to_string(card.output_kind) << " "
                       << shape_text(model.output_shape) << " per sample"
                       << (card.output_meaning.empty() ? "" : ": " + card.output_meaning) << "\n"
+                      << "layers      "
+                      << (model.layers.empty()
+                              ? std::string("none (no features method: only logit and bce "
+                                            "objectives)")
+                              : layers_text(model) + "  C,(T,)H,W per sample")
+                      << "\n"
                       << "parameters  " << model.parameter_count << "\n"
                       << "device      " << model.device.str() << ", " << at::get_num_threads()
                       << " CPU threads\n";

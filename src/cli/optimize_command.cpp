@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "inkgen/error.hpp"
 #include "inkgen/job_plan.hpp"
+#include "inkgen/objective.hpp"
 #include "inkgen/optimization_run.hpp"
 #include "inkgen/run_record.hpp"
 #include "progress_line.hpp"
@@ -69,6 +70,7 @@ int run_command(const OptimizeCommandOptions& o, Direction direction, const Cont
   const OptimizeOptions& opt = t.optimize;
 
   const InkModel model = load_model(s, context.global, bundled_model_path().string());
+  bind_objective(opt.objective, model);  // a layer the model lacks fails before anything is said
   std::vector<StartVolume> starts;
   if (from_segment) {
     starts = segment_starts(model, s);

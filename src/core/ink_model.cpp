@@ -88,6 +88,54 @@ at::Tensor forward(const InkModel& model, const at::Tensor& input) {
   return tensor;
 }
 
+std::vector<std::pair<std::string, at::Tensor>> features(const InkModel& model,
+                                                         const at::Tensor& input) {
+  torch::jit::Module module = model.module;
+  const auto method = module.find_method("features");
+  if (!method) {
+    throw Error(ErrorKind::model, "model '" + model.card.name +
+                                      "' has no features method, so no hidden layer to read; "
+                                      "export it with features(x) -> Dict[str, Tensor] "
+                                      "(models/README.md, \"Hidden layers\")");
+  }
+  c10::IValue out;
+  try {
+    out = (*method)(
+        {model.precision == Precision::fp32 ? input : input.to(scalar_type(model.precision))});
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::model, "the features method of model '" + model.card.name +
+                                      "' failed on input " + shape_text(input.sizes().vec()) +
+                                      ": " + short_reason(e));
+  }
+  if (!out.isGenericDict()) {
+    throw Error(ErrorKind::model, "the features method of model '" + model.card.name +
+                                      "' returns a " + type_name(out) +
+                                      ", not a Dict[str, Tensor] of named activations");
+  }
+  std::vector<std::pair<std::string, at::Tensor>> named;
+  for (const auto& item : out.toGenericDict()) {
+    const auto& value = item.value();
+    const bool ok = item.key().isString() && value.isTensor() &&
+                    value.toTensor().is_floating_point() && value.toTensor().dim() >= 2 &&
+                    value.toTensor().size(0) == input.size(0);
+    if (!ok) {
+      throw Error(ErrorKind::model,
+                  "the features method of model '" + model.card.name + "' returns " +
+                      (item.key().isString() ? "'" + item.key().toStringRef() + "'" : "a key") +
+                      " that is not a float tensor (N, C, ...) with one row per sample");
+    }
+    named.emplace_back(item.key().toStringRef(), value.toTensor().to(at::kFloat));
+  }
+  return named;
+}
+
+std::string layers_text(const InkModel& model) {
+  std::string out;
+  for (const auto& [name, shape] : model.layers)
+    out += (out.empty() ? "" : ", ") + name + " " + shape_text(shape);
+  return out.empty() ? "none" : out;
+}
+
 InkModel load_ink_model(const fs::path& path, const LoadOptions& options) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) {
@@ -152,7 +200,12 @@ InkModel load_ink_model(const fs::path& path, const LoadOptions& options) {
     at::globalContext().setBenchmarkCuDNN(true);  // fixed shapes: pick the fastest
   if (options.freeze == Freeze::yes) {
     try {
-      model.module = torch::jit::freeze(model.module);
+      // Freezing keeps forward only, unless told to keep the hidden layers' method too.
+      const bool has_features = model.module.find_method("features").has_value();
+      model.module =
+          torch::jit::freeze(model.module, has_features ? c10::optional<std::vector<std::string>>(
+                                                              std::vector<std::string>{"features"})
+                                                        : c10::nullopt);
       model.frozen = true;
     } catch (const std::exception& e) {
       // Some modules (e.g. with attributes freezing cannot fold) still run unfrozen, a little
@@ -193,6 +246,24 @@ InkModel load_ink_model(const fs::path& path, const LoadOptions& options) {
                                       "crop: export a model that returns that");
   }
   model.output_shape.assign(out.sizes().begin() + 1, out.sizes().end());
+  if (model.module.find_method("features")) {
+    try {
+      for (const auto& [name, value] : features(model, probe))
+        model.layers.emplace_back(
+            name, std::vector<std::int64_t>(value.sizes().begin() + 1, value.sizes().end()));
+    } catch (const Error& e) {
+      throw Error(ErrorKind::model, std::string("load check: ") + e.what());
+    }
+    for (const auto& [name, shape] : model.layers) {
+      if (name == "output" && shape != model.output_shape) {
+        throw Error(ErrorKind::model, "load check: the features method of model '" +
+                                          model.card.name + "' returns 'output' of shape " +
+                                          shape_text(shape) + ", and forward returns " +
+                                          shape_text(model.output_shape) +
+                                          "; 'output' must be forward's own result");
+      }
+    }
+  }
   return model;
 }
 

@@ -75,6 +75,16 @@ std::vector<InkScore> score_volumes(const InkModel& model, const at::Tensor& vol
   return ink_scores(forward(model, volumes.to(model.device)), model.card.output_kind);
 }
 
+std::vector<double> objective_scores(const InkModel& model, const BoundObjective& objective,
+                                     const at::Tensor& volumes, Direction direction) {
+  c10::NoGradGuard no_grad;
+  const auto pass = run_model(model, volumes.to(model.device), objective.reads_layers);
+  const auto v = objective_values(objective, pass.output, pass.layers, direction)
+                     .to(at::kCPU, at::kDouble)
+                     .contiguous();
+  return std::vector<double>(v.data_ptr<double>(), v.data_ptr<double>() + v.numel());
+}
+
 at::Tensor ink_maps(const InkModel& model, const at::Tensor& volumes) {
   c10::NoGradGuard no_grad;
   auto out = forward(model, volumes.to(model.device)).to(at::kCPU, at::kFloat);
@@ -104,6 +114,9 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
 
   const at::Tensor start_here = start.to(model.device, at::kFloat);
   result.start_scores = score_volumes(model, start_here);
+  const BoundObjective objective = bind_objective(options.objective, model);
+  if (objective.reads_layers)
+    result.start_objective = objective_scores(model, objective, start_here, options.direction);
   const at::Tensor origin =
       ways == 1 ? start_here
                 : at::cat(std::vector<at::Tensor>(static_cast<std::size_t>(ways), start_here));
@@ -181,17 +194,16 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
     const at::Tensor xi = param.volume(theta_i);
     const auto seen =
         random_transform(apply_shift(xi, random_shift(reg.jitter, rng)), reg.robust, fill, rng);
-    const auto output = forward(model, seen);
-    const auto cells = cell_logits(output, card.output_kind);
-    const auto losses = sample_loss(cells, options.objective, options.direction);
-    at::Tensor objective = batch_mean ? losses.mean() : losses.sum();
-    if (reg.l2 > 0) objective = objective + reg.l2 * l2_to_start(xi, origin).sum();
-    if (reg.tv > 0) objective = objective + reg.tv * total_variation_3d(xi).sum();
+    const auto pass = run_model(model, seen, objective.reads_layers);
+    const auto& cells = pass.output;
+    const auto losses = objective_loss(objective, cells, pass.layers, options.direction);
+    at::Tensor loss = batch_mean ? losses.mean() : losses.sum();
+    if (reg.l2 > 0) loss = loss + reg.l2 * l2_to_start(xi, origin).sum();
+    if (reg.tv > 0) loss = loss + reg.tv * total_variation_3d(xi).sum();
     // Scaled by the batch size, like the summed scores it balances.
     if (reg.diversity > 0)
-      objective =
-          objective + reg.diversity * static_cast<double>(n) * diversity_penalty(xi, origin);
-    at::Tensor grad = torch::autograd::grad({objective}, {theta_i})[0];
+      loss = loss + reg.diversity * static_cast<double>(n) * diversity_penalty(xi, origin);
+    at::Tensor grad = torch::autograd::grad({loss}, {theta_i})[0];
     c10::NoGradGuard no_grad;
     const at::Tensor rows = score_rows(cells.detach());
     pending.push_back(rows);
@@ -249,6 +261,8 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
   result.trace = std::move(trace);
   result.result = x.to(at::kCPU).contiguous();
   result.final_scores = score_volumes(model, x);
+  if (objective.reads_layers)
+    result.final_objective = objective_scores(model, objective, x, options.direction);
   result.seconds = seconds_since(t0);
   return result;
 }

@@ -93,6 +93,11 @@ void finish_start(nlohmann::json& entry, const fs::path& dir, const InkModel& mo
   entry["seconds"] = result.seconds;
   entry["start_score"] = score_json(result.start_scores[k]);
   entry["final_score"] = score_json(result.final_scores[k]);
+  if (!result.final_objective.empty()) {
+    entry["objective"] = {{"text", spec.optimize.objective.text()},
+                          {"start", result.start_objective[k]},
+                          {"final", result.final_objective[k]}};
+  }
   entry.update(write_start_files(dir, model, spec, result.start[k], result.result[k],
                                  result.start_scores[k], result.final_scores[k], source));
   entry["trace"] = trace_json(result.trace[k]);
@@ -152,6 +157,7 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
                             const RunSpec& spec, const OptimizeCallbacks& callbacks) {
   if (starts.empty())
     throw Error(ErrorKind::usage, "nothing to optimize: no starts; give --batch >= 1 or a --crop");
+  bind_objective(spec.optimize.objective, model);  // a wrong layer fails before any file
   check_starts_fit(
       model,
       std::min<std::int64_t>(std::max(1, spec.batch), static_cast<std::int64_t>(starts.size())),
@@ -258,6 +264,7 @@ std::vector<RunOutcome> run_optimizations_together(const InkModel& model,
   if (starts.empty() || starts.size() != specs.size()) {
     throw Error(ErrorKind::internal, "run_optimizations_together needs one spec per start");
   }
+  bind_objective(specs.front().optimize.objective, model);  // before any file
   check_starts_fit(
       model, static_cast<std::int64_t>(starts.size()), std::nullopt,
       rows_per_start(change_sign_for(specs.front().optimize.change_sign, starts.front().source)));

@@ -388,12 +388,16 @@ std::vector<OptionSpec> make_table() {
       OptionType::integer, "save-every", "Save snapshot slices every K steps (0: never)",
       [](const json& v, S& s) { s.optimize.save_every = v.get<int>(); },
       [](const S& s) { return json(s.optimize.save_every); }));
-  t.push_back(text(
-      "objective",
-      "What a step moves: the mean logit (logit) or every output cell's cross-entropy against "
-      "the wanted label (bce)",
-      [](const json& v, S& s) { s.optimize.objective = parse_objective(v.get<std::string>()); },
-      [](const S& s) { return json(to_string(s.optimize.objective)); }));
+  t.push_back(typed(
+      OptionType::objective, "objective",
+      "What a step moves: the mean ink logit (logit), every output cell's cross-entropy against "
+      "the wanted label (bce), or a hidden layer of a model with a features method "
+      "(channel:LAYER:K, neuron:LAYER:K[:t,y,x], direction:LAYER:FILE), or a weighted sum, e.g. "
+      "\"channel:down2:3 - 0.5*logit\"",
+      [](const json& v, S& s) {
+        s.optimize.objective = parse_objective_spec(v.get<std::string>());
+      },
+      [](const S& s) { return json(s.optimize.objective.text()); }));
   t.push_back(text(
       "param", "Optimize the voxels (pixel) or the 3D Fourier coefficients (fourier)",
       [](const json& v, S& s) { s.optimize.param = parse_param_kind(v.get<std::string>()); },
@@ -604,6 +608,12 @@ json check_option_value(const OptionSpec& option, const json& v, const std::stri
       failed(fail, label + " must be true or false, got " + excerpt(v));
     case OptionType::crops:
       return as_crops(v, label, fail);
+    case OptionType::objective:
+      try {
+        return objective_text_of(v);
+      } catch (const Error& e) {
+        failed(fail, e.what());
+      }
   }
   failed(fail, label + " has a type inkgen does not know");
 }
@@ -646,6 +656,19 @@ JobSettings resolve_settings(const JobRequest& request) {
     if (o.key != "recipe" && o.key != "mode") apply(o);
   s.optimize.rule.lr = s.lr.value_or(default_learning_rate(s.optimize.rule.kind));
   if (s.mode) s.optimize.direction = *s.mode;
+  if (s.optimize.objective.reads_layers()) {
+    // The recipe's target and its choice between two ways read the ink probability, which a
+    // hidden-layer objective does not aim at: such a run goes its steps, both ways.
+    if (!request.values.count("stop-at")) s.optimize.stop_at.reset();
+    if (s.optimize.change_sign == ChangeSign::auto_) {
+      if (request.values.count("change-sign")) {
+        throw Error(ErrorKind::usage,
+                    "--change-sign auto keeps the way that reaches the ink target first, and a "
+                    "hidden-layer --objective has no such target; give up, down or both");
+      }
+      s.optimize.change_sign = ChangeSign::both;
+    }
+  }
   // A noise start may become anything in range; a real crop should stay itself where unchanged.
   const bool from_segment = s.source ? *s.source == "segment" : s.segment.has_value();
   s.optimize.fourier_range =

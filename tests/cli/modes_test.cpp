@@ -286,7 +286,7 @@ TEST_F(CliModes, ObjectiveOptionReachesTheRunAndIsChecked) {
     args.push_back(a);
   const auto bad = run_inkgen(args);
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.err.find("use logit or bce"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("write logit, bce, channel:LAYER:K"), std::string::npos) << bad.err;
 }
 
 TEST_F(CliModes, ProgressLineUnlessQuiet) {

@@ -52,7 +52,7 @@ TEST(Optimization, BceMovesTheCellsThatStillDisagree) {
   const auto start = noise_batch(m, 1);
   auto o = options(Direction::maximize, 40);
   const auto by_logit = optimize_input(m, start, o);
-  o.objective = Objective::bce;
+  o.objective = ink_objective(Objective::bce);
   const auto by_bce = optimize_input(m, start, o);
   // The least convinced cell of the map: bce moved it further towards ink.
   const auto least = [&](const OptimizeResult& r) {

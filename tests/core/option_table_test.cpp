@@ -73,7 +73,7 @@ TEST(OptionTable, TheRecipeSetsDefaultsThatSingleOptionsOverride) {
   const JobSettings classic = resolve_settings(r);
   EXPECT_EQ(classic.optimize.rule.kind, OptimizerKind::adam);
   EXPECT_EQ(classic.optimize.rule.lr, 0.01);
-  EXPECT_EQ(classic.optimize.objective, Objective::logit);
+  EXPECT_EQ(classic.optimize.objective.text(), "logit");
   EXPECT_EQ(classic.optimize.grad_blur, 0.0);
   EXPECT_EQ(classic.optimize.change_sign, ChangeSign::both);
   EXPECT_EQ(classic.optimize.grad_threshold, 0.0);
@@ -81,7 +81,7 @@ TEST(OptionTable, TheRecipeSetsDefaultsThatSingleOptionsOverride) {
   EXPECT_EQ(classic.noise, NoiseKind::uniform);
   r.values["objective"] = "bce";
   r.values["stop-at"] = 0.3;
-  EXPECT_EQ(resolve_settings(r).optimize.objective, Objective::bce);
+  EXPECT_EQ(resolve_settings(r).optimize.objective.text(), "bce");
   EXPECT_EQ(resolve_settings(r).optimize.stop_at, 0.3);
   r.values["recipe"] = "minimal";
   r.values["stop-at"] = "off";
@@ -115,10 +115,41 @@ TEST(OptionTable, ValuesApplyAndDependentDefaultsFollow) {
     FAIL() << "an unknown objective was taken";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::usage);
-    EXPECT_NE(std::string(e.what()).find("--objective 'mean' is unknown; use logit or bce"),
+    EXPECT_NE(std::string(e.what()).find("--objective term 'mean' is unknown; write logit, bce"),
               std::string::npos)
         << e.what();
   }
+}
+
+TEST(OptionTable, AHiddenLayerObjectiveDropsTheInkTargetAndTheChoiceOfWay) {
+  JobRequest r;
+  r.values["objective"] = "channel:down2:3 - 0.5*bce";
+  JobSettings s = resolve_settings(r);
+  EXPECT_EQ(s.optimize.objective.text(), "channel:down2:3 - 0.5*bce");
+  EXPECT_FALSE(s.optimize.stop_at.has_value());
+  EXPECT_EQ(s.optimize.change_sign, ChangeSign::both);
+  EXPECT_EQ(s.optimize.grad_threshold, 0.15);  // the rest of the recipe stays
+  r.values["stop-at"] = 0.5;
+  r.values["change-sign"] = "up";
+  s = resolve_settings(r);
+  EXPECT_EQ(s.optimize.stop_at, 0.5);  // given, it is kept
+  EXPECT_EQ(s.optimize.change_sign, ChangeSign::up);
+  r.values["change-sign"] = "auto";
+  try {
+    resolve_settings(r);
+    FAIL() << "auto was taken";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_NE(std::string(e.what()).find("give up, down or both"), std::string::npos);
+  }
+  // A JOBS list is stored as its text; run.json records that text.
+  const OptionFailure fail = [](const std::string& p) { throw Error(ErrorKind::usage, p); };
+  const auto stored = check_option_value(
+      *find_option("objective"),
+      nlohmann::json::parse(R"([{"term": "channel:down2:3"}, {"term": "logit", "weight": -2}])"),
+      "\"objective\"", fail);
+  EXPECT_EQ(stored, "channel:down2:3 - 2*logit");
+  EXPECT_THROW(check_option_value(*find_option("objective"), nlohmann::json(3), "x", fail), Error);
 }
 
 TEST(OptionTable, TypesAreCheckedTheSameWayForTheCommandLineAndJobs) {

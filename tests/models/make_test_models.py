@@ -13,12 +13,17 @@ The files are committed; rerun this only to change them.
   tiny-badshape.pt  its card's input shape does not fit the network
   tiny-badcard.pt   its embedded card is not valid JSON
   tiny-nan.pt       output is NaN once the input's mean falls below 0.45 (fine at load)
+  tiny-features.pt  (N,1,6,16,16) -> (N,1,4,4), with a features method whose channels are known
+                    filters (EdgeNet below): what maximizing each must draw is known
 """
 import json
 import os
 import sys
 
+from typing import Dict
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 GP_SCALE = "min(raw16>>8,200)/255"
@@ -68,6 +73,35 @@ class NanNet(nn.Module):
         return torch.sqrt(x.mean(dim=[1, 2, 3, 4]) - 0.45).unsqueeze(1) * 10.0
 
 
+class EdgeNet(nn.Module):
+    """Hidden layers with known behaviour. Layer "edges" (2 channels, zero padding):
+    channel 0 is the depth edge x[z+1] - x[z-1], channel 1 the edge along x, x[.., x+1] -
+    x[.., x-1]. Summed over a whole volume, channel 0 is the last layer minus the first and
+    channel 1 the last column minus the first: maximizing channel 0 must make the last layer
+    dense and the first light and leave the others alone. Layer "pooled" is each channel's mean
+    (a layer without positions). The ink logit map is the edges' sum, pooled 4x4."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv3d(1, 2, 3, padding=1, bias=False)
+        w = torch.zeros(2, 1, 3, 3, 3)
+        w[0, 0, 2, 1, 1], w[0, 0, 0, 1, 1] = 1.0, -1.0
+        w[1, 0, 1, 1, 2], w[1, 0, 1, 1, 0] = 1.0, -1.0
+        with torch.no_grad():
+            self.conv.weight.copy_(w)
+
+    def head(self, e: torch.Tensor) -> torch.Tensor:
+        return F.avg_pool2d(e.mean(dim=2).sum(dim=1, keepdim=True), 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.conv(x))
+
+    @torch.jit.export
+    def features(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        e = self.conv(x)
+        return {"edges": e, "pooled": e.mean(dim=[2, 3, 4]), "output": self.head(e)}
+
+
 def card(name, shape, scale, kind="logits", z0=None, out_shape=(1,), meaning=""):
     c = {
         "name": name,
@@ -107,6 +141,10 @@ def main():
     save(scalar, out_dir, "tiny-badshape.pt", json.dumps(card("tiny-badshape", (1, 5, 20, 20), "raw16/65535")))
     save(scalar, out_dir, "tiny-badcard.pt", '{"name": "tiny-badcard", "input": {"shape": [1, 4')
     save(NanNet(), out_dir, "tiny-nan.pt", json.dumps(card("tiny-nan", (1, 4, 12, 12), "raw16/65535")))
+    features = card("tiny-features", (1, 6, 16, 16), "raw16/65535", out_shape=(1, 4, 4),
+                    meaning="sum of the edge channels pooled 4x4")
+    features["layers"] = {"edges": [2, 6, 16, 16], "pooled": [2], "output": [1, 4, 4]}
+    save(EdgeNet(), out_dir, "tiny-features.pt", json.dumps(features))
 
 
 if __name__ == "__main__":

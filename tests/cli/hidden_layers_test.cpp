@@ -1,0 +1,95 @@
+// Hidden-layer objectives from the command line: info lists the layers, maximize and batch take
+// channel, neuron and direction terms, and a wrong layer is a one-line usage error.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "inkgen/manifest.hpp"
+#include "test_support.hpp"
+
+namespace inkgen {
+namespace {
+
+using test::read_json;
+using test::run_inkgen;
+using test::test_model;
+
+const std::string edge_model = test_model("tiny-features.pt").string();
+
+TEST(CliHiddenLayers, InfoListsTheLayers) {
+  const auto text = run_inkgen({"info", "--model", edge_model});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("layers      edges [2,6,16,16], pooled [2], output [1,4,4]"),
+            std::string::npos)
+      << text.out;
+  const auto json = test::json_of(run_inkgen({"info", "--model", edge_model, "--json"}));
+  EXPECT_EQ(json["layers"]["edges"], nlohmann::json::parse("[2,6,16,16]"));
+  // The bundled model exposes its stages.
+  const auto bundled = test::json_of(run_inkgen({"info", "--json"}));
+  for (const char* stage : {"stem", "down1", "down2", "down3", "fuse", "output"})
+    EXPECT_TRUE(bundled["layers"].contains(stage)) << stage;
+  EXPECT_EQ(bundled["layers"]["down2"], nlohmann::json::parse("[32,10,16,16]"));
+  const auto none = run_inkgen({"info", "--model", test_model("tiny-map.pt").string()});
+  EXPECT_NE(none.out.find("layers      none"), std::string::npos) << none.out;
+}
+
+TEST(CliHiddenLayers, MaximizeAChannelRecordsTheObjectiveItRaised) {
+  test::TempDir tmp;
+  const auto r = run_inkgen({"maximize", "--from", "noise", "--model", edge_model, "--objective",
+                             "channel:edges:0 - 0.1*logit", "--steps", "20", "--out",
+                             (tmp / "run").string(), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto record = read_json(tmp / "run" / "run.json");
+  EXPECT_EQ(record["options"]["objective"], "channel:edges:0 - 0.1*logit");
+  EXPECT_EQ(record["options"]["stop_at"], "off");  // no ink target for a hidden layer
+  EXPECT_EQ(record["options"]["change_sign"], "both");
+  const auto& o = record["starts"][0]["objective"];
+  EXPECT_EQ(o["text"], "channel:edges:0 - 0.1*logit");
+  // The default recipe's steps are small (a minimal change): 20 of them raise it a little.
+  EXPECT_GT(o["final"].get<double>(), o["start"].get<double>() + 1e-3);
+  EXPECT_EQ(record["starts"][0]["steps_done"], 20);
+}
+
+TEST(CliHiddenLayers, AWrongLayerIsAOneLineErrorNamingTheLayers) {
+  test::TempDir tmp;
+  const auto r = run_inkgen({"maximize", "--from", "noise", "--model", edge_model, "--objective",
+                             "channel:Mixed_4f:3", "--out", (tmp / "run").string()});
+  test::expect_one_line_error(r, 2, "its layers are edges (2 channels), pooled (2 channels)");
+  EXPECT_FALSE(std::filesystem::exists(tmp / "run" / "run.json"));
+  const auto syntax =
+      run_inkgen({"maximize", "--from", "noise", "--model", edge_model, "--objective",
+                  "channel:edges", "--out", (tmp / "run2").string()});
+  test::expect_one_line_error(syntax, 2, "channel:LAYER:K");
+}
+
+TEST(CliHiddenLayers, AJobsLineTakesAnObjectiveList) {
+  test::TempDir tmp;
+  test::write_text(tmp / "dir.json", "[0, 1]");
+  test::write_text(
+      tmp / "jobs.jsonl",
+      "{\"mode\": \"maximize\", \"source\": \"noise\", \"count\": 1, \"name\": \"depth\", "
+      "\"objective\": [{\"term\": \"channel:edges:0\"}]}\n"
+      "{\"mode\": \"minimize\", \"source\": \"noise\", \"count\": 1, \"name\": \"x\", "
+      "\"objective\": \"direction:edges:" +
+          (tmp / "dir.json").string() + "\"}\n");
+  const auto r =
+      run_inkgen({"batch", (tmp / "jobs.jsonl").string(), "--out", (tmp / "out").string(),
+                  "--model", edge_model, "--steps", "10", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = read_manifests(tmp / "out").lines;
+  ASSERT_EQ(lines.size(), 2u);
+  for (const auto& line : lines) {
+    ASSERT_EQ(line["status"], "done") << line.dump();
+    const auto record = read_json(tmp / "out" / line["key"].get<std::string>() / "run.json");
+    const auto& o = record["starts"][0]["objective"];
+    const bool up = record["mode"]["direction"] == "maximize";
+    EXPECT_EQ(o["text"], up ? "channel:edges:0" : "direction:edges:" + (tmp / "dir.json").string());
+    if (up)
+      EXPECT_GT(o["final"].get<double>(), o["start"].get<double>());
+    else
+      EXPECT_LT(o["final"].get<double>(), o["start"].get<double>());
+  }
+}
+
+}  // namespace
+}  // namespace inkgen
