@@ -7,9 +7,11 @@
 The checkpoint must match the rebuilt architecture key for key and shape: a checkpoint
 that loads "mostly" is a model that runs with part of its weights random, so any missing,
 unexpected or mis-shaped key stops the export. The exported module takes inkgen's layout
-(N, 1, D, H, W) float32 in [0, 200/255] and returns ink logits; it is written only after
-the scripted module, and the file as read back, agree with the eager model. The model card
-inkgen reads is embedded as the extra file `inkgen.json`.
+(N, 1, D, H, W) float32 in [0, 200/255] and returns ink logits; its second method
+features(x) returns the hidden layers by name (Dict[str, Tensor] of (N, C, T, H, W) blocks,
+and (N, C, H, W) for the I3D decoder's maps, then "output", exactly forward's result), listed
+with their per-sample shapes in the card's "layers". It is written only after the scripted module, and the file as read back, agree
+with the eager model. The model card inkgen reads is embedded as the extra file `inkgen.json`.
 
 Needs Debian's /usr/bin/python3 (torch) on this machine. Set INKGEN_TRACEBACK=1 to see a
 traceback instead of the one-line error.
@@ -301,6 +303,7 @@ def export(torch, gp, arch, ckpt_path, out_path, depth):
     diff = float((got - eager).abs().max())
     if not diff <= PARITY_TOL:  # also catches NaN
         raise ExportError(f"scripted and eager models differ by {diff:.3g} (> {PARITY_TOL}); nothing written")
+    layers, features_diff = check_features(torch, wrapper, scripted, x, eager, got)
 
     total, used = gp.count_parameters(model, arch)
     card = {
@@ -309,10 +312,11 @@ def export(torch, gp, arch, ckpt_path, out_path, depth):
         "input": {"shape": [1, depth, 64, 64], "layout": "N,C,D,H,W", "dtype": "float32",
                   "scale": gp.SCALE_RULE, "range": [0.0, gp.RANGE_HI], "z0": spec.z0},
         "output": {"shape": [1] + list(spec.out_hw), "kind": "logits", "meaning": spec.meaning},
+        "layers": layers,
         "source": f"{spec.source}; exported by inkgen models/export_gp.py from {os.path.basename(ckpt_path)}",
         "export": {"checkpoint": os.path.basename(ckpt_path), "sha256": sha256_of(ckpt_path),
                    "random_init": random_init, "torch": torch.__version__,
-                   "parity_max_abs_diff": diff,
+                   "parity_max_abs_diff": diff, "features_parity_max_abs_diff": features_diff,
                    "parameters": total, "parameters_in_use": used,
                    "macs_per_sample": counter.macs // 2},
     }
@@ -337,9 +341,45 @@ def export(torch, gp, arch, ckpt_path, out_path, depth):
             raise ExportError(f"the saved model read back, on one sample, gives {tuple(one.shape)} and differs from "
                               f"the eager model by {d1:.3g} (> {tol1:.3g}); nothing written")
         batch1["diff"] = d1
+        # Not run again (a pass costs as much as forward's): the scripted method was checked above.
+        if not hasattr(back, "features"):
+            raise ExportError("the saved model read back has no features method; nothing written")
 
     _atomic_write(out_path, write)
     return card, time.time() - t0, tuple(eager.shape), batch1["diff"]
+
+
+def check_features(torch, wrapper, scripted, x, eager, got):
+    """The hidden layers inkgen reads (features(x) -> Dict[str, Tensor]): the scripted method
+    against the eager one (same names in the same order, same shapes, values within the
+    parity tolerance scaled by each layer's size), and its "output" bit-identical to the
+    scripted forward's result, as inkgen's convention requires (it then skips forward).
+    Returns the card's "layers" ({name: per-sample shape}) and the largest difference."""
+    with torch.no_grad():
+        want = wrapper.features(x)
+        have = scripted.features(x)
+    if list(have) != list(want):
+        raise ExportError(f"the scripted features method gives layers {list(have)}, the eager one {list(want)}; "
+                          "nothing written")
+    if "output" not in have or not torch.equal(want["output"], eager):
+        raise ExportError("the eager features method's 'output' is not forward's result; "
+                          "this is a bug in models/gp, report it")
+    if not torch.equal(have["output"], got):
+        raise ExportError("the scripted features method's 'output' is not exactly the scripted forward's result; "
+                          "nothing written")
+    worst = 0.0
+    for name, a in want.items():
+        b = have[name]
+        if tuple(b.shape) != tuple(a.shape) or b.dim() < 2 or b.size(0) != x.size(0) or not b.is_floating_point():
+            raise ExportError(f"layer '{name}': the scripted features give {tuple(b.shape)} {b.dtype}, the eager "
+                              f"ones {tuple(a.shape)}; nothing written")
+        d = float((b - a).abs().max())
+        tol = PARITY_TOL * max(1.0, float(a.abs().max()))
+        if not d <= tol:
+            raise ExportError(f"layer '{name}': scripted and eager features differ by {d:.3g} (> {tol:.3g}); "
+                              "nothing written")
+        worst = max(worst, d)
+    return {name: list(t.shape[1:]) for name, t in have.items()}, worst
 
 
 def parse_args(argv):
@@ -394,6 +434,8 @@ def main(argv=None):
     print(f"  input (N,1,{depth},64,64) scale {card['input']['scale']} -> output (N,{','.join(map(str, out_shape[1:]))}) logits")
     print(f"  parity eager vs scripted (batch 2): max abs diff {ex['parity_max_abs_diff']:.3g} (tolerance {PARITY_TOL}); "
           f"saved file on 1 sample: {batch1_diff:.3g}")
+    print(f"  features (max abs diff eager vs scripted {ex['features_parity_max_abs_diff']:.3g}; 'output' == forward): "
+          + ", ".join(f"{k} ({','.join(map(str, v))})" for k, v in card["layers"].items()))
     print(f"  conv/linear MACs per 1x{depth}x64x64 sample: {ex['macs_per_sample'] / 1e9:.2f} G "
           f"({2 * ex['macs_per_sample'] / 1e9:.2f} GFLOP)")
     return 0

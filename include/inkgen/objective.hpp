@@ -27,12 +27,15 @@ struct BoundObjective {
   std::vector<BoundTerm> terms;
   std::optional<Objective> plain_ink;  // today's objectives take today's exact arithmetic
   bool reads_layers = false;
+  at::Tensor row_channels;  // (starts,) long: OptimizeOptions::row_channels; undefined: none
 };
 
 // Throws Error(usage) naming the available layers and their channel counts when a term names a
 // layer, channel or position the model does not have, and Error(input) for an unreadable
 // direction file (relative to the working directory).
-BoundObjective bind_objective(const ObjectiveSpec& spec, const InkModel& model);
+// `row_channels` (OptimizeOptions::row_channels) are checked against every channel term's layer.
+BoundObjective bind_objective(const ObjectiveSpec& spec, const InkModel& model,
+                              const std::vector<std::int64_t>& row_channels = {});
 
 // What one forward pass gives an objective: the output's cell logits (N, M) and, when the
 // objective reads hidden layers, the model's named activations.

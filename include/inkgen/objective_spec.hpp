@@ -75,6 +75,9 @@ struct ObjectiveSpec {
 
 ObjectiveSpec ink_objective(Objective form);
 
+// The objective with every channel term reading `channel` (a start of a channel atlas).
+ObjectiveSpec with_channel(ObjectiveSpec spec, std::int64_t channel);
+
 // Throws Error(usage) naming the term that cannot be read and how to write it.
 ObjectiveSpec parse_objective_spec(const std::string& text);
 

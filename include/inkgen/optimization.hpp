@@ -47,6 +47,7 @@ struct OptimizeResult {
   std::vector<std::string> ways;
   // The objective's value per start (objective_values) when it reads hidden layers; else empty.
   std::vector<double> start_objective, final_objective;
+  std::vector<std::string> objective_texts;  // what each start's objective read
   int steps_done = 0;
   double seconds = 0.0;
   // The steps alone, without scoring the start and the result: what a benchmark compares.

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "inkgen/enum_names.hpp"
 #include "inkgen/objective_spec.hpp"
@@ -190,6 +191,9 @@ struct OptimizeOptions {
   // most); the run ends when every start has. Past that point a run only inflates the logit and
   // adds detail that says nothing more about what the model wants.
   std::optional<double> stop_at;
+  // Channel atlases: start i reads channel row_channels[i] in every channel term instead of the
+  // term's own, so that one batch maximizes one channel per start. Empty: the terms' channels.
+  std::vector<std::int64_t> row_channels;
 };
 
 struct NoiseSpec {

@@ -79,7 +79,8 @@ class InkgenWrapper(nn.Module):
 
     Both GP models already take that layout (the TimeSformer permutes to its (N, T, 1, H, W)
     inside GPTimeSformer.forward, as the GP Lightning module does); the wrapper adds a
-    readable error for a wrong input rank instead of a reshape failure deep in the model."""
+    readable error for a wrong input rank instead of a reshape failure deep in the model.
+    `features(x)` (exported next to forward) gives inkgen the hidden layers."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
@@ -89,6 +90,14 @@ class InkgenWrapper(nn.Module):
         if x.dim() != 5 or x.size(1) != 1:
             raise RuntimeError("GP ink model: the input must be (N, 1, D, H, W) float32")
         return self.model(x)
+
+    @torch.jit.export
+    def features(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """inkgen's hidden layers: named activations (N, C, ...) in the order computed, then
+        "output", exactly forward's result (GPI3D.features, GPTimeSformer.features)."""
+        if x.dim() != 5 or x.size(1) != 1:
+            raise RuntimeError("GP ink model: the input must be (N, 1, D, H, W) float32")
+        return self.model.features(x)
 
 
 def build(arch: str) -> nn.Module:

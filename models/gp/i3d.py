@@ -13,7 +13,7 @@ models/gp/keys/i3d.txt pins the full list and the tests compare against it.
 The code is written for torch.jit.script: no Python-side dynamic dispatch, explicit
 unrolled loops where the reference iterates over module dicts.
 """
-from typing import List
+from typing import Dict, List
 
 import torch
 import torch.nn as nn
@@ -163,6 +163,43 @@ class InceptionI3d(nn.Module):
         f3 = self.Mixed_5c(x)
         return [f0, f1, f2, f3]
 
+    def stages(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """Every conv unit's and inception block's output, (N, C, T, H, W), by module name, in
+        the order computed (the max pools, which only subsample, are left out). The same
+        calls as forward, one by one, so the four maps forward returns are bit-identical to
+        "Conv3d_2c_3x3", "Mixed_3c", "Mixed_4f" and "Mixed_5c" here; forward stays separate
+        so that a plain pass need not keep every stage alive."""
+        out: Dict[str, torch.Tensor] = {}
+        x = self.Conv3d_1a_7x7(x)
+        out["Conv3d_1a_7x7"] = x
+        x = self.MaxPool3d_2a_3x3(x)
+        x = self.Conv3d_2b_1x1(x)
+        out["Conv3d_2b_1x1"] = x
+        x = self.Conv3d_2c_3x3(x)
+        out["Conv3d_2c_3x3"] = x
+        x = self.MaxPool3d_3a_3x3(x)
+        x = self.Mixed_3b(x)
+        out["Mixed_3b"] = x
+        x = self.Mixed_3c(x)
+        out["Mixed_3c"] = x
+        x = self.MaxPool3d_4a_3x3(x)
+        x = self.Mixed_4b(x)
+        out["Mixed_4b"] = x
+        x = self.Mixed_4c(x)
+        out["Mixed_4c"] = x
+        x = self.Mixed_4d(x)
+        out["Mixed_4d"] = x
+        x = self.Mixed_4e(x)
+        out["Mixed_4e"] = x
+        x = self.Mixed_4f(x)
+        out["Mixed_4f"] = x
+        x = self.MaxPool3d_5a_2x2(x)
+        x = self.Mixed_5b(x)
+        out["Mixed_5b"] = x
+        x = self.Mixed_5c(x)
+        out["Mixed_5c"] = x
+        return out
+
 
 def _conv_bn_relu(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
@@ -194,6 +231,19 @@ class Decoder(nn.Module):
         x = self.convs[0](torch.cat([f[0], self._up(x)], dim=1))
         return self.logit(x)
 
+    def stages(self, f: List[torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """forward's fused maps (N, C, H, W) by module name, coarse to fine, then its result
+        as "output": the same calls as forward, so "output" is bit-identical to it."""
+        out: Dict[str, torch.Tensor] = {}
+        x = self.convs[2](torch.cat([f[2], self._up(f[3])], dim=1))
+        out["decoder.convs.2"] = x
+        x = self.convs[1](torch.cat([f[1], self._up(x)], dim=1))
+        out["decoder.convs.1"] = x
+        x = self.convs[0](torch.cat([f[0], self._up(x)], dim=1))
+        out["decoder.convs.0"] = x
+        out["output"] = self.logit(x)
+        return out
+
 
 class GPI3D(nn.Module):
     """RegressionPLModel(enc='i3d') without the Lightning parts: state_dict keys are
@@ -210,3 +260,17 @@ class GPI3D(nn.Module):
         feats = self.backbone(x)
         pooled = [torch.max(t, dim=2)[0] for t in feats]
         return self.decoder(pooled)
+
+    @torch.jit.export
+    def features(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """inkgen's hidden layers, in the order computed: the backbone's stages
+        (InceptionI3d.stages, (N, C, T, H, W) under their module names, e.g. "Mixed_4f"), the
+        decoder's fused 2D maps ("decoder.convs.2", ".1", ".0": (N, C, H, W)), then "output",
+        computed by the same calls as forward and so exactly forward's result."""
+        out = self.backbone.stages(x)
+        feats = [out["Conv3d_2c_3x3"], out["Mixed_3c"], out["Mixed_4f"], out["Mixed_5c"]]
+        pooled = [torch.max(t, dim=2)[0] for t in feats]
+        dec = self.decoder.stages(pooled)
+        for name, t in dec.items():
+            out[name] = t
+        return out

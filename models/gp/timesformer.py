@@ -25,7 +25,7 @@ step computes follows the package line by line, including its quirks:
     pair up channels with frequencies differently. Reproduced as is.
 """
 import math
-from typing import Tuple
+from typing import Dict, Tuple
 
 import torch
 import torch.nn as nn
@@ -215,8 +215,9 @@ class TimeSformer(nn.Module):
         self.layers = nn.ModuleList([Block(dim, dim_head, heads, attn_dropout, ff_dropout) for _ in range(depth)])
         self.to_out = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, num_classes))
 
-    def forward(self, video: torch.Tensor) -> torch.Tensor:
-        """(N, T, C, H, W) -> (N, num_classes)."""
+    def _embed(self, video: torch.Tensor) -> Tuple[torch.Tensor, int, int, int]:
+        """(N, T, C, H, W) -> tokens (N, 1 + T*hp*wp, dim), class token first, then the
+        patches frame-major (f h w); and T, hp, wp."""
         b, f, c, hh, ww = video.size(0), video.size(1), video.size(2), video.size(3), video.size(4)
         p = self.patch_size
         if hh % p != 0 or ww % p != 0:
@@ -225,12 +226,32 @@ class TimeSformer(nn.Module):
         # 'b f c (h p1) (w p2) -> b (f h w) (p1 p2 c)'
         tokens = video.reshape(b, f, c, hp, p, wp, p).permute(0, 1, 3, 5, 4, 6, 2).reshape(b, f * hp * wp, p * p * c)
         tokens = self.to_patch_embedding(tokens)
-        x = torch.cat((self.cls_token.unsqueeze(0).expand(b, -1, -1), tokens), dim=1)
+        return torch.cat((self.cls_token.unsqueeze(0).expand(b, -1, -1), tokens), dim=1), f, hp, wp
+
+    def forward(self, video: torch.Tensor) -> torch.Tensor:
+        """(N, T, C, H, W) -> (N, num_classes)."""
+        x, f, hp, wp = self._embed(video)
         t_sin, t_cos = self.frame_rot_emb(f)
         s_sin, s_cos = self.image_rot_emb(hp, wp)
         for blk in self.layers:
             x = blk(x, f, hp * wp, t_sin, t_cos, s_sin, s_cos)
         return self.to_out(x[:, 0])
+
+    def forward_features(self, video: torch.Tensor) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """forward's result, by the same calls, and every block's output as a map:
+        "block<i>" (N, dim, T, hp, wp), the patch tokens without the class token, channels
+        first. forward stays separate so that a plain pass need not keep every block alive."""
+        x, f, hp, wp = self._embed(video)
+        t_sin, t_cos = self.frame_rot_emb(f)
+        s_sin, s_cos = self.image_rot_emb(hp, wp)
+        out: Dict[str, torch.Tensor] = {}
+        i = 0
+        for blk in self.layers:
+            x = blk(x, f, hp * wp, t_sin, t_cos, s_sin, s_cos)
+            # Tokens 1.. are (f h w) in order: 'b (f h w) d -> b d f h w'.
+            out["block" + str(i)] = x[:, 1:].reshape(x.size(0), f, hp, wp, x.size(2)).permute(0, 4, 1, 2, 3)
+            i += 1
+        return self.to_out(x[:, 0]), out
 
 
 class GPTimeSformer(nn.Module):
@@ -249,3 +270,12 @@ class GPTimeSformer(nn.Module):
         """(N, 1, D, H, W) in [0, 200/255] -> (N, 1, 4, 4) ink logits (for 64x64 input)."""
         y = self.backbone(x.permute(0, 2, 1, 3, 4))
         return y.view(-1, 1, 4, 4)
+
+    @torch.jit.export
+    def features(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """inkgen's hidden layers: "block0".."block7", each block's patch tokens as
+        (N, 512, D, H/16, W/16) (C = embedding dim, T = input layer, H, W = patch grid), then
+        "output", computed by the same calls as forward and so exactly forward's result."""
+        y, out = self.backbone.forward_features(x.permute(0, 2, 1, 3, 4))
+        out["output"] = y.view(-1, 1, 4, 4)
+        return out

@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
       inkgen::cli::add_batch_command(app, context),
       inkgen::cli::add_fidelity_command(app, context),
       inkgen::cli::add_attribute_command(app, context),
+      inkgen::cli::add_atlas_command(app, context),
   };
 
   try {

@@ -135,7 +135,8 @@ std::vector<double> read_direction_file(const std::filesystem::path& path) {
   return out;
 }
 
-BoundObjective bind_objective(const ObjectiveSpec& spec, const InkModel& model) {
+BoundObjective bind_objective(const ObjectiveSpec& spec, const InkModel& model,
+                              const std::vector<std::int64_t>& row_channels) {
   BoundObjective bound;
   bound.plain_ink = spec.plain_ink();
   bound.reads_layers = spec.reads_layers();
@@ -156,6 +157,16 @@ BoundObjective bind_objective(const ObjectiveSpec& spec, const InkModel& model) 
                                           channels_text(model));
       }
       const std::int64_t channels = (*shape)[0];
+      if (term.kind == TermKind::channel) {
+        for (const auto k : row_channels) {
+          if (k < 0 || k >= channels) {
+            throw Error(ErrorKind::usage, "channel " + std::to_string(k) + " of layer '" +
+                                              term.layer + "': it has channels 0.." +
+                                              std::to_string(channels - 1) +
+                                              "; give channels in that range");
+          }
+        }
+      }
       if ((term.kind == TermKind::channel || term.kind == TermKind::neuron) &&
           term.channel >= channels) {
         throw Error(ErrorKind::usage, "--objective " + term.text() + ": layer '" + term.layer +
@@ -195,6 +206,8 @@ BoundObjective bind_objective(const ObjectiveSpec& spec, const InkModel& model) 
     }
     bound.terms.push_back(std::move(b));
   }
+  if (!row_channels.empty())
+    bound.row_channels = at::tensor(row_channels, at::kLong).to(model.device);
   return bound;
 }
 
@@ -230,9 +243,19 @@ at::Tensor objective_values(const BoundObjective& objective, const at::Tensor& c
       case TermKind::bce:
         v = up ? at::log_sigmoid(cells).mean(1) : -at::log_sigmoid(-cells).mean(1);
         break;
-      case TermKind::channel:
-        v = layer_of(layers, t.layer).select(1, t.channel).flatten(1).mean(1);
+      case TermKind::channel: {
+        const at::Tensor& a = layer_of(layers, t.layer);
+        if (!objective.row_channels.defined()) {
+          v = a.select(1, t.channel).flatten(1).mean(1);
+          break;
+        }
+        // One channel per start; a batch of several ways per start repeats the starts.
+        const auto n = a.size(0);
+        at::Tensor rows = objective.row_channels;
+        if (rows.size(0) != n) rows = rows.repeat({n / rows.size(0)});
+        v = a.reshape({n, a.size(1), -1}).mean(2).gather(1, rows.view({n, 1})).squeeze(1);
         break;
+      }
       case TermKind::neuron: {
         at::Tensor a = layer_of(layers, t.layer).select(1, t.channel);
         for (std::size_t i = 0; a.dim() > 1; ++i) {

@@ -141,6 +141,12 @@ ObjectiveSpec ink_objective(Objective form) {
   return s;
 }
 
+ObjectiveSpec with_channel(ObjectiveSpec spec, std::int64_t channel) {
+  for (auto& t : spec.terms)
+    if (t.kind == TermKind::channel) t.channel = channel;
+  return spec;
+}
+
 ObjectiveSpec parse_objective_spec(const std::string& text) {
   if (text.size() > 4096) bad("is " + std::to_string(text.size()) + " characters long");
   ObjectiveSpec spec;

@@ -114,9 +114,20 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
 
   const at::Tensor start_here = start.to(model.device, at::kFloat);
   result.start_scores = score_volumes(model, start_here);
-  const BoundObjective objective = bind_objective(options.objective, model);
-  if (objective.reads_layers)
+  if (!options.row_channels.empty() &&
+      options.row_channels.size() != static_cast<std::size_t>(starts)) {
+    throw Error(ErrorKind::internal, "row_channels needs one channel per start");
+  }
+  const BoundObjective objective = bind_objective(options.objective, model, options.row_channels);
+  if (objective.reads_layers) {
     result.start_objective = objective_scores(model, objective, start_here, options.direction);
+    for (std::int64_t i = 0; i < starts; ++i) {
+      result.objective_texts.push_back(
+          options.row_channels.empty()
+              ? options.objective.text()
+              : with_channel(options.objective, options.row_channels[i]).text());
+    }
+  }
   const at::Tensor origin =
       ways == 1 ? start_here
                 : at::cat(std::vector<at::Tensor>(static_cast<std::size_t>(ways), start_here));

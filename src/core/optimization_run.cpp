@@ -94,7 +94,7 @@ void finish_start(nlohmann::json& entry, const fs::path& dir, const InkModel& mo
   entry["start_score"] = score_json(result.start_scores[k]);
   entry["final_score"] = score_json(result.final_scores[k]);
   if (!result.final_objective.empty()) {
-    entry["objective"] = {{"text", spec.optimize.objective.text()},
+    entry["objective"] = {{"text", result.objective_texts[k]},
                           {"start", result.start_objective[k]},
                           {"final", result.final_objective[k]}};
   }
@@ -157,7 +157,10 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
                             const RunSpec& spec, const OptimizeCallbacks& callbacks) {
   if (starts.empty())
     throw Error(ErrorKind::usage, "nothing to optimize: no starts; give --batch >= 1 or a --crop");
-  bind_objective(spec.optimize.objective, model);  // a wrong layer fails before any file
+  if (!spec.optimize.row_channels.empty() && spec.optimize.row_channels.size() != starts.size())
+    throw Error(ErrorKind::internal, "row_channels needs one channel per start");
+  // A wrong layer fails before any file.
+  bind_objective(spec.optimize.objective, model, spec.optimize.row_channels);
   check_starts_fit(
       model,
       std::min<std::int64_t>(std::max(1, spec.batch), static_cast<std::int64_t>(starts.size())),
@@ -214,6 +217,10 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
       OptimizeOptions options = spec.optimize;
       options.seed = start_seed(spec.optimize.seed, static_cast<int>(first));
       options.change_sign = change_sign_for(options.change_sign, starts[first].source);
+      if (!options.row_channels.empty()) {
+        options.row_channels.assign(spec.optimize.row_channels.begin() + first,
+                                    spec.optimize.row_channels.begin() + first + n);
+      }
 
       OptimizeCallbacks chunk_callbacks = callbacks;
       chunk_callbacks.on_snapshot = [&](int step, const at::Tensor& volume) {

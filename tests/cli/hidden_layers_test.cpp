@@ -2,6 +2,7 @@
 // channel, neuron and direction terms, and a wrong layer is a one-line usage error.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "inkgen/manifest.hpp"
@@ -89,6 +90,52 @@ TEST(CliHiddenLayers, AJobsLineTakesAnObjectiveList) {
     else
       EXPECT_LT(o["final"].get<double>(), o["start"].get<double>());
   }
+}
+
+TEST(CliHiddenLayers, AnAtlasDrawsEachChannelsOwnFilter) {
+  test::TempDir tmp;
+  const auto r = run_inkgen({"atlas", "--model", edge_model, "--layer", "edges", "--recipe",
+                             "classic", "--steps", "40", "--out", (tmp / "atlas").string(),
+                             "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::is_regular_file(tmp / "atlas" / "atlas.png"));
+  const auto record = read_json(tmp / "atlas" / "run.json");
+  EXPECT_EQ(record["options"]["atlas"]["layer"], "edges");
+  EXPECT_EQ(record["options"]["atlas"]["channels"], nlohmann::json::parse("[0,1]"));
+  ASSERT_EQ(record["starts"].size(), 2u);
+  for (int k = 0; k < 2; ++k) {
+    const auto& s = record["starts"][k];
+    EXPECT_EQ(s["objective"]["text"], "channel:edges:" + std::to_string(k));
+    // Channel 1 can reach 1/16 at most (the last column minus the first, over 16 columns).
+    EXPECT_GT(s["objective"]["final"].get<double>(), s["objective"]["start"].get<double>() + 0.03);
+    EXPECT_EQ(s["source"], record["starts"][0]["source"]);  // one start for every channel
+  }
+  // Channel 0 (the depth edge) changed the first and last layers alone; channel 1 (the x edge)
+  // changed every layer alike.
+  const auto p0 = record["starts"][0]["depth_profile"].get<std::vector<double>>();
+  const auto p1 = record["starts"][1]["depth_profile"].get<std::vector<double>>();
+  EXPECT_GT(p0[0], 100 * (p0[2] + 1e-9));
+  EXPECT_GT(p0[5], 100 * (p0[3] + 1e-9));
+  EXPECT_LT(*std::max_element(p1.begin(), p1.end()), 1.5 * *std::min_element(p1.begin(), p1.end()));
+
+  // Only some channels; a wrong layer, channel or an --objective are one-line usage errors.
+  const auto some = run_inkgen({"atlas", "--model", edge_model, "--layer", "edges", "--channels",
+                                "1", "--steps", "2", "--out", (tmp / "some").string(), "--quiet"});
+  ASSERT_EQ(some.exit_code, 0) << some.err;
+  EXPECT_EQ(read_json(tmp / "some" / "run.json")["starts"].size(), 1u);
+  test::expect_one_line_error(
+      run_inkgen({"atlas", "--model", edge_model, "--layer", "nope", "--out",
+                  (tmp / "x").string()}),
+      2, "has no layer 'nope'; its layers are edges [2,6,16,16]");
+  test::expect_one_line_error(
+      run_inkgen({"atlas", "--model", edge_model, "--layer", "edges", "--channels", "2", "--out",
+                  (tmp / "x").string()}),
+      2, "--channels part '2' goes past the layer's last channel");
+  test::expect_one_line_error(
+      run_inkgen({"atlas", "--model", edge_model, "--layer", "edges", "--objective", "bce",
+                  "--out", (tmp / "x").string()}),
+      2, "drop --objective");
+  EXPECT_FALSE(std::filesystem::exists(tmp / "x"));
 }
 
 }  // namespace

@@ -9,6 +9,10 @@ under the real key names. Per architecture it checks
   * that the rebuilt model computes what the public reference code computes (a literal
     transcription of the reference forward, built from the same weights);
   * a random-init export: exit 0, the card, and the saved module against the eager model;
+  * its hidden layers: a features method whose names and per-sample shapes are the card's
+    "layers" (and the architecture's), whose "output" is exactly forward's result, whose
+    activations match the eager model's and those taken by hooks on the named modules, and
+    each of which depends on the input (nonzero gradient of its channel-0 mean);
   * refusals with exit 1, a one-line message naming the offending key, and nothing written,
     for a missing key, an unexpected key, a wrong shape and a 'module.' prefixed file;
   * that Lightning-like extras pickled from classes this machine lacks do not block a load;
@@ -351,6 +355,129 @@ class ArchTests:
         return f"saved module (batch 3) == eager model from the checkpoint (max abs diff {d:.2g}), eval mode, " \
                f"no parameter grads{extra}"
 
+    def expected_layers(self):
+        """The hidden layers features() should give for a (1, 1, depth, 64, 64) input, as the
+        card lists them: {name: per-sample shape}, in order; worked out from the architecture
+        (channel tables, strides), not from the model."""
+        d = self.depth
+        if self.arch == "timesformer":
+            out = {f"block{i}": [512, d, 4, 4] for i in range(8)}
+            out["output"] = [1, 4, 4]
+            return out
+        # Depth strides: 2 in Conv3d_1a_7x7, MaxPool3d_4a_3x3 and MaxPool3d_5a_2x2 (SAME: ceil).
+        t1 = -(-d // 2)
+        t2 = -(-t1 // 2)
+        t3 = -(-t2 // 2)
+        out = {"Conv3d_1a_7x7": [64, t1, 32, 32], "Conv3d_2b_1x1": [64, t1, 16, 16],
+               "Conv3d_2c_3x3": [192, t1, 16, 16], "Mixed_3b": [256, t1, 8, 8], "Mixed_3c": [480, t1, 8, 8]}
+        for name, c in (("Mixed_4b", 512), ("Mixed_4c", 512), ("Mixed_4d", 512), ("Mixed_4e", 528), ("Mixed_4f", 832)):
+            out[name] = [c, t2, 4, 4]
+        out["Mixed_5b"] = [832, t3, 2, 2]
+        out["Mixed_5c"] = [1024, t3, 2, 2]
+        # The decoder's fused maps, after the max over depth: 2D, (C, H, W).
+        out["decoder.convs.2"] = [832, 4, 4]
+        out["decoder.convs.1"] = [480, 8, 8]
+        out["decoder.convs.0"] = [192, 16, 16]
+        out["output"] = [1, 16, 16]
+        return out
+
+    def eager_features(self, eager, x):
+        """eager.features(x), and the same activations as forward hooks see them on the
+        modules the layers are named after (I3D: backbone.<name>, decoder.convs.<i>;
+        TimeSformer: the blocks, whose tokens are rearranged here with the einops-pattern
+        interpreter), taken in the same pass: this checks the names and the (C, T, H, W)
+        layout, not the arithmetic."""
+        got, handles = {}, []
+        if self.arch == "i3d":
+            names = [k for k in self.expected_layers() if k != "output"]
+            for name in names:
+                mod = eager.get_submodule(name if name.startswith("decoder.") else "backbone." + name)
+                handles.append(mod.register_forward_hook(lambda m_, i_, o, name=name: got.__setitem__(name, o)))
+        else:
+            for i, blk in enumerate(eager.backbone.layers):
+                handles.append(blk.register_forward_hook(
+                    lambda m_, i_, o, i=i: got.__setitem__(f"block{i}", rearrange(
+                        o[:, 1:], "b (f h w) d -> b d f h w", f=x.shape[2], h=x.shape[3] // 16, w=x.shape[4] // 16))))
+        try:
+            feats = eager.features(x)
+        finally:
+            for h in handles:
+                h.remove()
+        check(len(got) == len(feats) - 1, f"hooks saw {sorted(got)}; features gave {list(feats)}")
+        got["output"] = feats["output"]
+        return feats, got
+
+    def t_features(self):
+        m, card = load_model_file(self.model_pt)
+        check(hasattr(m, "features"), "the exported module has no features method")
+        want = self.expected_layers()
+        layers = card.get("layers")
+        check(isinstance(layers, dict), f"card has no 'layers' object: {layers!r}")
+        check(list(layers) == list(want) and layers == want, f"card layers {layers}, expected {want}")
+        eager = eager_from_checkpoint(self.arch, self.ckpt)
+        x = torch.rand(3, 1, self.depth, 64, 64, generator=torch.Generator().manual_seed(8)) * gp.RANGE_HI
+        with torch.no_grad():
+            feats, out = m.features(x), m(x)
+            eager_feats, hooked = self.eager_features(eager, x)
+        check(list(feats) == list(layers), f"features() gives layers {list(feats)} in that order, the card {list(layers)}")
+        for name, t in feats.items():
+            check(t.dtype == torch.float32 and tuple(t.shape) == (3,) + tuple(layers[name]),
+                  f"layer {name}: {tuple(t.shape)} {t.dtype} for a batch of 3, card {layers[name]}")
+            check(bool(torch.isfinite(t).all()), f"layer {name} holds NaN or inf")
+        check(torch.equal(feats["output"], out), "features()['output'] is not exactly forward's result: max abs diff "
+              f"{float((feats['output'] - out).abs().max()):.3g}")
+        worst = 0.0
+        for name, t in feats.items():
+            for what, ref in (("eager features", eager_feats[name]), ("hooked module", hooked[name])):
+                d = float((t - ref).abs().max())
+                check(tuple(ref.shape) == tuple(t.shape) and d <= TOL * max(1.0, float(ref.abs().max())),
+                      f"layer {name}: saved module vs {what}: shapes {tuple(t.shape)}/{tuple(ref.shape)}, max abs diff {d:.3g}")
+                worst = max(worst, d)
+        with torch.no_grad():
+            try:
+                m.features(torch.rand(1, self.depth, 64, 64))
+                raise Failure("features() accepted a 4-d input")
+            except torch.jit.Error as e:
+                check("(N, 1, D, H, W)" in str(e), f"features() wrong-rank input message: {str(e)[:200]}")
+        return f"card layers == features() names/shapes ({len(layers)}: {', '.join(layers)}); 'output' == forward " \
+               f"exactly; saved == eager features == hooked modules (max abs diff {worst:.2g})"
+
+    def t_features_grad(self):
+        """Every layer depends on the input: d mean(channel 0) / d input is nonzero (what
+        inkgen's channel:LAYER:0 objective differentiates). With random weights a ReLU channel
+        can be off at every position for a given input (channel 0 of a few I3D stages of this
+        test's seed-5 export, for instance); such a channel is exactly 0 and has a zero
+        gradient by construction, so the first channel that is not identically 0 is used
+        there instead, and named. A channel that is constant but not 0 still fails."""
+        m, card = load_model_file(self.model_pt)
+        # The I3D on a smaller crop (it is fully convolutional; 16x32x32 keeps every stage at
+        # least 1 wide): one backward per layer, each through Conv3d_1a_7x7, costs about a
+        # minute at 30x64x64 on this machine's reference BLAS, and proves no more.
+        shape = (1, 1, 16, 32, 32) if self.arch == "i3d" else (1, 1, self.depth, 64, 64)
+        x = torch.rand(shape, generator=torch.Generator().manual_seed(9)) * gp.RANGE_HI
+        x.requires_grad_(True)
+        feats = m.features(x)
+        check(list(feats) == list(card["layers"]), f"features() layers {list(feats)}")
+        norms, moved = [], []
+        names = list(feats)
+        for i, name in enumerate(names):
+            a = feats[name].detach()
+            live = [k for k in range(a.size(1)) if bool((a[:, k] != 0).any())]
+            check(bool(live), f"layer {name} is identically 0 for the test input")
+            k = live[0]
+            if k:
+                moved.append(f"{name}:{k}")
+            (g,) = torch.autograd.grad(feats[name][:, k].mean(), x, retain_graph=i + 1 < len(names))
+            n = float(g.abs().sum())
+            check(g.shape == x.shape and bool(torch.isfinite(g).all()) and n > 0,
+                  f"layer {name}: gradient of its channel-{k} mean w.r.t. the input is "
+                  f"{'zero' if n == 0 else 'not finite'}")
+            norms.append(n)
+        return f"input {tuple(shape)}: all {len(names)} layers' channel-0 means have a nonzero input gradient " \
+               f"(|grad|_1 from {min(norms):.2g} to {max(norms):.2g})" + \
+               (f"; channel 0 identically 0 (ReLU off everywhere) in {len(moved)}, used the first live one: "
+                f"{', '.join(moved)}" if moved else "")
+
     def _spoiled(self, name, edit):
         ckpt = torch.load(self.ckpt, map_location="cpu")
         edit(ckpt)
@@ -542,6 +669,7 @@ def main():
             t = ArchTests(arch, arch_dir, depth, args.inkgen)
             print(f"== {arch} (input depth {depth})")
             steps = [t.t_key_list, t.t_reference, t.t_export, t.t_checkpoint_keys, t.t_card, t.t_saved_vs_eager,
+                     t.t_features, t.t_features_grad,
                      t.t_missing_key, t.t_unexpected_key, t.t_wrong_shape, t.t_prefixed, t.t_no_overwrite,
                      t.t_foreign_objects]
             if arch == "i3d":

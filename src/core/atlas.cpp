@@ -1,0 +1,105 @@
+#include "inkgen/atlas.hpp"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <opencv2/imgproc.hpp>
+
+#include "inkgen/atomic_file.hpp"
+#include "inkgen/checked_input.hpp"
+#include "inkgen/diff_writer.hpp"
+#include "inkgen/error.hpp"
+#include "inkgen/montage_writer.hpp"
+
+namespace inkgen {
+
+namespace {
+
+at::Tensor as_dhw(const at::Tensor& diff) {
+  at::Tensor d = diff.to(at::kCPU, at::kFloat);
+  while (d.dim() > 3)
+    d = d.select(0, 0);
+  return d;
+}
+
+}  // namespace
+
+std::vector<std::int64_t> parse_channel_list(const std::string& text, std::int64_t channels) {
+  std::vector<std::int64_t> out;
+  if (text == "all") {
+    for (std::int64_t k = 0; k < channels; ++k)
+      out.push_back(k);
+    return out;
+  }
+  const auto bad = [&](const std::string& part, const std::string& why) {
+    throw Error(ErrorKind::usage, "--channels part '" + excerpt(part) + "' " + why +
+                                      "; give all, or channels and ranges below " +
+                                      std::to_string(channels) + " such as 0-7 or 0,3,8-11");
+  };
+  std::size_t begin = 0;
+  while (begin <= text.size()) {
+    const std::size_t end = std::min(text.find(',', begin), text.size());
+    const std::string part = text.substr(begin, end - begin);
+    const std::size_t dash = part.find('-');
+    const auto lo = parse_whole(part.substr(0, dash));
+    const auto hi = dash == std::string::npos ? lo : parse_whole(part.substr(dash + 1));
+    if (!lo || !hi || *lo < 0 || *hi < *lo) bad(part, "is not a channel or a range lo-hi");
+    if (*hi >= channels) bad(part, "goes past the layer's last channel");
+    for (long long k = *lo; k <= *hi; ++k) {
+      if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
+    }
+    begin = end + 1;
+  }
+  return out;
+}
+
+int atlas_tile_layer(const at::Tensor& diff) {
+  return static_cast<int>(as_dhw(diff).abs().mean(at::IntArrayRef{1, 2}).argmax().item<int64_t>());
+}
+
+void write_atlas(const std::filesystem::path& path, const std::vector<AtlasTile>& tiles,
+                 const std::vector<std::string>& caption) {
+  namespace ms = montage_style;
+  if (tiles.empty()) throw Error(ErrorKind::internal, "an atlas needs at least one tile");
+  const auto first = as_dhw(tiles.front().diff);
+  const int h = static_cast<int>(first.size(1)), w = static_cast<int>(first.size(2));
+  const int zoom = ms::zoom(h, w);
+  const int tile_w = std::max(w * zoom, 150), tile_h = h * zoom, plot_h = 48;
+  const int columns = std::min<int>(8, static_cast<int>(tiles.size()));
+  const int rows = (static_cast<int>(tiles.size()) + columns - 1) / columns;
+  const int cell_w = tile_w + ms::gap, cell_h = ms::header_height + tile_h + plot_h + ms::gap;
+  const int height =
+      ms::gap + rows * cell_h + ms::line_height * static_cast<int>(caption.size()) + ms::gap + 14;
+  cv::Mat canvas = ms::canvas(height, ms::gap + columns * cell_w);
+  for (std::size_t i = 0; i < tiles.size(); ++i) {
+    const auto d = as_dhw(tiles[i].diff);
+    const int layer = atlas_tile_layer(d);
+    const double scale = std::max(1e-12, d.abs().max().item<double>());
+    cv::Mat slice;
+    cv::resize(diff_to_colour(d[layer], scale), slice, {w * zoom, h * zoom}, 0, 0,
+               cv::INTER_NEAREST);
+    const int x = ms::gap + static_cast<int>(i % columns) * cell_w;
+    const int y = ms::gap + static_cast<int>(i / columns) * cell_h;
+    ms::text(canvas, "ch " + std::to_string(tiles[i].channel) + "  z=" + std::to_string(layer), x,
+             y + 12);
+    ms::text(canvas, ms::number(tiles[i].start_value) + " -> " + ms::number(tiles[i].final_value),
+             x, y + 24);
+    slice.copyTo(canvas(cv::Rect(x, y + ms::header_height, slice.cols, slice.rows)));
+    const auto per_layer = d.abs().mean(at::IntArrayRef{1, 2}).to(at::kDouble).contiguous();
+    const std::vector<double> profile(per_layer.data_ptr<double>(),
+                                      per_layer.data_ptr<double>() + per_layer.numel());
+    // The profile on its side under the slice: layer 0 on the left, bars rising.
+    cv::Mat plot = profile_plot(profile, plot_h, tile_w);
+    cv::rotate(plot, plot, cv::ROTATE_90_COUNTERCLOCKWISE);
+    plot.copyTo(canvas(cv::Rect(x, y + ms::header_height + tile_h, plot.cols, plot.rows)));
+  }
+  int y = ms::gap + rows * cell_h + ms::line_height;
+  for (const auto& line : caption) {
+    ms::text(canvas, line, ms::gap, y);
+    y += ms::line_height;
+  }
+  ms::colour_bar(canvas, ms::gap, y - ms::line_height + 6, 120);
+  write_image_atomically(path, canvas);
+}
+
+}  // namespace inkgen
