@@ -56,6 +56,8 @@ cp "$work/maximize-segment/montage.png" samples/maximize-segment-bundled.png
 cp "$work/minimize-segment/montage.png" samples/minimize-segment-bundled.png
 cp "$work/maximize-noise/montage.png" samples/maximize-noise-bundled.png
 cp "$work/attribute/montage.png" samples/attribute-segment-bundled.png
+"$inkgen" atlas --layer down2 --out "$work/atlas" --force --quiet
+cp "$work/atlas/atlas.png" samples/atlas-down2-bundled.png
 # The previous recipe's pictures, for comparison.
 classic classic-maximize-segment maximize --from segment --segment "$work/segment" --crop "$blank"
 cp "$work/classic-maximize-segment/montage.png" samples/classic-maximize-segment-bundled.png

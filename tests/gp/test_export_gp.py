@@ -643,8 +643,51 @@ def inkgen_check(inkgen, arch, model_pt, ckpt, work):
     dl, dp = abs(got["logit"] - want_logit), abs(got["probability"] - want_prob)
     check(dl <= TOL and dp <= TOL, f"inkgen logit {got['logit']:.6f} vs python {want_logit:.6f} (diff {dl:.3g}); "
           f"probability {got['probability']:.6f} vs {want_prob:.6f} (diff {dp:.3g})")
+    layers = hidden_layer_check(inkgen, model_pt, card, seg, (x1, y1, x2, y2), z0, x, work)
     return f"inkgen score on a {width}x{height} 16-bit segment, crop {x1},{y1},{x2},{y2}, z0 {z0}, {d} layers: " \
-           f"logit {got['logit']:.6f} (diff {dl:.2g}), probability {got['probability']:.6f} (diff {dp:.2g})"
+           f"logit {got['logit']:.6f} (diff {dl:.2g}), probability {got['probability']:.6f} (diff {dp:.2g}); " \
+           f"{layers}"
+
+
+def hidden_layer_check(inkgen, model_pt, card, seg, crop, z0, x, work):
+    """inkgen maximizes one channel of every layer the card lists (a batch of one job per layer,
+    2 Adam steps from the crop) and each channel's mean rises. The channel is the layer's first
+    one that is not off everywhere on this crop (random weights leave some ReLU channels dead,
+    whose gradient is zero by construction)."""
+    m, _ = load_model_file(model_pt)
+    with torch.no_grad():
+        feats = m.features(x)
+    jobs = []
+    for name in card["layers"]:
+        if name == "output":
+            continue
+        a = feats[name]
+        live = [k for k in range(a.size(1)) if bool((a[:, k] != 0).any())]
+        check(bool(live), f"layer {name} is identically 0 on the crop")
+        jobs.append({"mode": "maximize", "source": "segment", "segment": seg,
+                     "crops": [",".join(map(str, crop))], "z0": z0, "name": name,
+                     "objective": f"channel:{name}:{live[0]}", "recipe": "classic", "steps": 2})
+    jobs_file = os.path.join(work, "layer-jobs.jsonl")
+    with open(jobs_file, "w") as f:
+        f.write("".join(json.dumps(j) + "\n" for j in jobs))
+    out = os.path.join(work, "layer-runs")
+    r = subprocess.run([inkgen, "batch", jobs_file, "--out", out, "--model", model_pt, "--quiet"],
+                       capture_output=True, text=True, timeout=1200)
+    check(r.returncode == 0, f"inkgen batch of layer objectives exit {r.returncode}: {r.stderr.strip()[:500]}")
+    rose = 0
+    for root, _, files in os.walk(out):
+        if "run.json" not in files:
+            continue
+        with open(os.path.join(root, "run.json")) as f:
+            record = json.load(f)
+        for start in record.get("starts", []):
+            o = start.get("objective")
+            if o is None:
+                continue
+            check(o["final"] > o["start"], f"{o['text']}: {o['start']:.6g} -> {o['final']:.6g}, not raised")
+            rose += 1
+    check(rose == len(jobs), f"{rose} of {len(jobs)} layer objectives ran")
+    return f"inkgen raised one channel of each of {rose} layers"
 
 
 # ---------------------------------------------------------------------------------------------
