@@ -39,8 +39,10 @@ RECIPES = {
     "minimal with Adam": ["--optimizer", "adam"],
 }
 ATTRIBUTIONS = {
-    "attribute cells (default)": [],
-    "attribute cells with both signs": ["--keep-sign", "both"],
+    "attribute map-depth (default)": [],
+    "attribute cells": ["--method", "cells", "--threshold", "0.2"],
+    "attribute cells with both signs": ["--method", "cells", "--threshold", "0.2",
+                                        "--keep-sign", "both"],
     "attribute gradient": ["--method", "gradient", "--smooth", "0", "--threshold", "0"],
     "attribute smoothgrad": ["--method", "smoothgrad"],
     "attribute ig": ["--method", "ig"],
@@ -94,7 +96,8 @@ def main(argv):
         if not sep or not name:
             p.error(f"--try {t!r}: give NAME=ARGS")
         RECIPES[name] = shlex.split(extra)
-    unknown = [n for n in args.recipes.split(",") if n not in RECIPES]
+    recipes = [n for n in args.recipes.split(",") if n]  # "": attribution alone
+    unknown = [n for n in recipes if n not in RECIPES]
     if unknown:
         p.error(f"unknown recipe {unknown[0]!r}; known: {', '.join(RECIPES)}")
     inkgen = os.path.abspath(args.inkgen)
@@ -113,7 +116,7 @@ def main(argv):
         free = pick_crops(segment, size, args.crops, False, seed)
         inked = pick_crops(segment, size, args.crops, True, seed)
         jobs = []
-        for name in args.recipes.split(","):
+        for name in recipes:
             extra = RECIPES[name]
             # Stable across runs (str hashes are not), so that --work reuses finished runs.
             tag = name.split(" ")[0] + "%08x" % zlib.crc32((name + repr(extra)).encode())

@@ -28,6 +28,11 @@ at::Tensor attribution_target(const at::Tensor& cell_logits, AttributionTarget t
 at::Tensor input_gradient(const InkModel& model, const at::Tensor& volumes,
                           AttributionTarget target);
 
+// The map-depth attribution (attribution_options.hpp) of volumes whose cells gradient is
+// `gradient`, before the soft threshold.
+at::Tensor map_depth_attribution(const InkModel& model, const at::Tensor& volumes,
+                                 const at::Tensor& gradient);
+
 // The baseline of integrated gradients: each volume blurred in x and y (depth left alone).
 at::Tensor ig_baseline(const at::Tensor& volumes, double sigma_plane);
 

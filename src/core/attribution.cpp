@@ -10,6 +10,7 @@
 #include "inkgen/error.hpp"
 #include "inkgen/gaussian_blur.hpp"
 #include "inkgen/ink_score.hpp"
+#include "inkgen/optimization.hpp"
 #include "inkgen/soft_threshold.hpp"
 
 namespace inkgen {
@@ -48,6 +49,39 @@ at::Tensor input_gradient(const InkModel& model, const at::Tensor& volumes,
   return torch::autograd::grad({objective}, {x})[0].detach().to(at::kFloat);
 }
 
+at::Tensor map_depth_attribution(const InkModel& model, const at::Tensor& volumes,
+                                 const at::Tensor& gradient) {
+  c10::NoGradGuard no_grad;
+  const at::Tensor b = gaussian_blur_3d(gradient.to(at::kFloat), 2.5, 1.5);
+  const int64_t n = b.size(0), d = b.size(-3), h = b.size(-2), w = b.size(-1);
+  // The model's ink probability at every pixel of the crop, (N, 1, ..., 1, H, W).
+  at::Tensor p = ink_maps(model, volumes).to(b.device()).unsqueeze(1);
+  const bool has_map = p.size(-2) * p.size(-1) > 1;
+  p = at::upsample_bilinear2d(p, {h, w}, false);
+  std::vector<int64_t> plane(static_cast<std::size_t>(b.dim()), 1);
+  plane[0] = n;
+  plane[plane.size() - 2] = h;
+  plane[plane.size() - 1] = w;
+  p = p.reshape(plane);
+  // The side that holds more of the gradient where the model sees ink.
+  std::vector<int64_t> per_sample(static_cast<std::size_t>(b.dim()), 1);
+  per_sample[0] = n;
+  const at::Tensor mass_where_ink = (b * p).reshape({n, -1}).sum(1);
+  const at::Tensor sign =
+      at::where(mass_where_ink >= 0, at::ones_like(mass_where_ink), -at::ones_like(mass_where_ink))
+          .reshape(per_sample);
+  const at::Tensor kept = at::where(sign > 0, b.clamp_min(0), b.clamp_max(0));
+  const at::Tensor weight = gaussian_blur_3d(kept.abs(), 0.0, 4.0);
+  std::vector<int64_t> depth_axis(static_cast<std::size_t>(b.dim()), 1);
+  depth_axis[depth_axis.size() - 3] = d;
+  const at::Tensor z = at::arange(d, b.options()).reshape(depth_axis);
+  const at::Tensor centre = (weight * z).sum(-3, true) / weight.sum(-3, true).clamp_min(1e-20);
+  at::Tensor profile = at::exp(-0.5 * at::pow((z - centre) / 1.25, 2));
+  profile = profile / profile.sum(-3, true);
+  const at::Tensor footprint = has_map ? p : kept.sum(-3, true).abs();
+  return (profile * footprint * sign).contiguous();
+}
+
 at::Tensor ig_baseline(const at::Tensor& volumes, double sigma_plane) {
   c10::NoGradGuard no_grad;
   return gaussian_blur_3d(volumes.to(at::kFloat), 0.0, sigma_plane);
@@ -65,6 +99,10 @@ at::Tensor raw_attribution(const InkModel& model, const at::Tensor& volumes,
   const int samples = std::max(1, options.samples);
   at::Tensor map;
   switch (options.method) {
+    case AttributionMethod::map_depth:
+      map = map_depth_attribution(model, x,
+                                  input_gradient(model, x, AttributionTarget::weighted_cells));
+      break;
     case AttributionMethod::cells:
       map = input_gradient(model, x, AttributionTarget::weighted_cells);
       break;
@@ -139,6 +177,9 @@ at::Tensor attribute_volumes(const InkModel& model, const at::Tensor& volumes,
                                       to_string(options.method) +
                                       " attribution; check the model on this crop");
   }
+  // map-depth is smooth and one-signed by construction.
+  if (options.method == AttributionMethod::map_depth)
+    return postprocess_attribution(map, 0.0, options.threshold, false);
   return postprocess_attribution(map, options.smooth, options.threshold, options.dominant_sign);
 }
 

@@ -13,9 +13,9 @@
 #include "inkgen/attribution.hpp"
 #include "inkgen/diff_writer.hpp"
 #include "inkgen/error.hpp"
-#include "inkgen/run_liveness.hpp"
 #include "inkgen/montage_writer.hpp"
 #include "inkgen/optimization.hpp"
+#include "inkgen/run_liveness.hpp"
 #include "inkgen/run_record.hpp"
 #include "inkgen/segment_writer.hpp"
 #include "inkgen/slice_stack_writer.hpp"
@@ -137,8 +137,9 @@ nlohmann::json write_attribution_files(const fs::path& dir, const InkModel& mode
   std::string settings = std::string("method ") + to_string(o.method);
   if (o.method == AttributionMethod::smoothgrad || o.method == AttributionMethod::ig)
     settings += ", " + std::to_string(o.samples) + " samples";
-  settings += ", smooth " + montage_style::number(o.smooth) + ", threshold " +
-              montage_style::number(o.threshold);
+  if (o.method != AttributionMethod::map_depth)  // map-depth is smooth by construction
+    settings += ", smooth " + montage_style::number(o.smooth);
+  settings += ", threshold " + montage_style::number(o.threshold);
   write_attribution_montage(
       dir / "montage.png", start, a, card.range_lo, card.range_hi, scale, profile,
       {"attribution, " + card.name + ", " + describe_source(source),
@@ -168,7 +169,8 @@ nlohmann::json attribution_scale_json(const InkModel& model) {
       "argues against ink; one scale for all slices of a start";
   j["attribution_tif"] =
       "attribution.tif: the map A itself, float32, one page per slice: d(ink target)/d(voxel) "
-      "for gradient methods, a contribution in logits for ig, after smooth and threshold";
+      "for gradient methods, a contribution in logits for ig, an ink probability spread over "
+      "depth for map-depth, after smooth and threshold";
   return j;
 }
 

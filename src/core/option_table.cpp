@@ -467,9 +467,10 @@ std::vector<OptionSpec> make_table() {
   };
   t.push_back(attribution_only(text(
       "method",
-      "Attribution: cells (each output cell's logit weighted by its ink probability), gradient "
-      "(of the mean logit), smoothgrad (mean gradient over noisy copies) or ig (integrated "
-      "gradients from the crop blurred in x,y)",
+      "Attribution: map-depth (the model's ink map at the depth its gradient points to), cells "
+      "(each output cell's logit weighted by its ink probability), gradient (of the mean logit), "
+      "smoothgrad (mean gradient over noisy copies) or ig (integrated gradients from the crop "
+      "blurred in x,y)",
       [](const json& v, S& s) {
         s.attribution.method = parse_attribution_method(v.get<std::string>());
       },

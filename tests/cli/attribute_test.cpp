@@ -63,9 +63,9 @@ TEST_F(CliAttribute, WritesTheMapsPicturesMontageAndRecord) {
   EXPECT_TRUE(record.contains("inkgen_version"));
   EXPECT_EQ(record["model"]["name"], "tiny-map");
   const auto& o = record["options"];
-  EXPECT_EQ(o["method"], "cells");
+  EXPECT_EQ(o["method"], "map-depth");
   EXPECT_EQ(o["smooth"], 1.5);
-  EXPECT_EQ(o["threshold"], 0.2);
+  EXPECT_EQ(o["threshold"], 0.1);
   EXPECT_EQ(o["samples"], 16);
   EXPECT_EQ(o["crops"], nlohmann::json::array({"4,6,20,22"}));
   EXPECT_EQ(o["force"], false);
@@ -76,7 +76,7 @@ TEST_F(CliAttribute, WritesTheMapsPicturesMontageAndRecord) {
   EXPECT_EQ(s["source"]["z0"], 1);
   EXPECT_TRUE(s["start_score"].contains("logit"));
   const auto& a = s["attribution"];
-  EXPECT_EQ(a["method"], "cells");
+  EXPECT_EQ(a["method"], "map-depth");
   EXPECT_GT(a["scale"].get<double>(), 0.0);
   EXPECT_GT(a["sum_abs"].get<double>(), 0.0);
   EXPECT_EQ(a["depth_profile"].size(), 6u);

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "inkgen/error.hpp"
+#include "inkgen/gaussian_blur.hpp"
 #include "inkgen/ink_score.hpp"
 #include "inkgen/optimization.hpp"
 #include "inkgen/option_table.hpp"
@@ -73,6 +74,37 @@ TEST(Attribution, CellsEqualsGradientForOneOutputPerSample) {
   const auto x = attribution_starts(m, 1);
   EXPECT_FALSE(at::allclose(raw_attribution(m, x, raw_options(AttributionMethod::cells)),
                             raw_attribution(m, x, raw_options(AttributionMethod::gradient))));
+}
+
+TEST(Attribution, MapDepthPutsTheModelsInkMapAtTheDepthItsGradientPointsTo) {
+  const InkModel m = load_ink_model(test_model("tiny-map.pt"), {});
+  const auto x = attribution_starts(m, 2);
+  const auto a = raw_attribution(m, x, raw_options(AttributionMethod::map_depth));
+  ASSERT_EQ(a.sizes(), x.sizes());
+  // One sign per crop.
+  for (int i = 0; i < 2; ++i)
+    EXPECT_TRUE((a[i] >= 0).all().item<bool>() || (a[i] <= 0).all().item<bool>()) << i;
+  // Each column sums to the model's ink probability there (its map upsampled to the crop).
+  const auto p =
+      at::upsample_bilinear2d(ink_maps(m, x).unsqueeze(1), {x.size(-2), x.size(-1)}, false);
+  EXPECT_TRUE(at::allclose(a.abs().sum(2), p, 1e-4, 1e-6));
+  // ...as a Gaussian about the |gradient|-weighted centre of the kept side of the gradient: the
+  // layer a column peaks in is the one nearest its centre.
+  const auto g =
+      gaussian_blur_3d(raw_attribution(m, x, raw_options(AttributionMethod::cells)), 2.5, 1.5);
+  const auto s = a[0].sum().item<double>() >= 0 ? 1.0 : -1.0;
+  const auto kept = s > 0 ? g[0].clamp_min(0) : g[0].clamp_max(0);
+  const auto w = gaussian_blur_3d(kept.abs().unsqueeze(0), 0.0, 4.0)[0][0];  // (D, H, W)
+  const auto z = at::arange(w.size(0), w.options()).reshape({-1, 1, 1});
+  const auto centre = (w * z).sum(0) / w.sum(0).clamp_min(1e-20);
+  EXPECT_TRUE(at::equal(a[0][0].abs().argmax(0), at::round(centre).to(at::kLong)));
+
+  // A model with one output per crop has no map: columns weigh by their gradient's mass.
+  const InkModel scalar = load_ink_model(test_model("tiny-scalar.pt"), {});
+  const auto b = raw_attribution(scalar, attribution_starts(scalar, 1),
+                                 raw_options(AttributionMethod::map_depth));
+  const auto columns = b.abs().sum(2);
+  EXPECT_GT((columns.max() - columns.min()).item<double>(), 0.1 * columns.max().item<double>());
 }
 
 TEST(Attribution, CellsTargetWeightsEachCellByItsDetachedProbability) {
@@ -173,11 +205,11 @@ TEST(Attribution, DepthProfileIsTheMeanAbsPerLayer) {
 
 TEST(Attribution, OptionsComeFromTheTableWithTheirDefaultsAndChecks) {
   const JobSettings defaults = resolve_settings({});
-  EXPECT_EQ(defaults.attribution.method, AttributionMethod::cells);
+  EXPECT_EQ(defaults.attribution.method, AttributionMethod::map_depth);
   EXPECT_EQ(defaults.attribution.samples, 16);
   EXPECT_FALSE(defaults.attribution.noise_sd.has_value());
   EXPECT_EQ(defaults.attribution.smooth, 1.5);
-  EXPECT_EQ(defaults.attribution.threshold, 0.2);
+  EXPECT_EQ(defaults.attribution.threshold, 0.1);
   const auto options = record_settings(defaults, in_attribute);
   for (const char* key : {"method", "samples", "noise_sd", "smooth", "threshold", "segment",
                           "crops", "z0", "model", "seed", "batch", "precision"})
