@@ -1,17 +1,18 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
 #include "inkgen/crop.hpp"
-#include "inkgen/segment.hpp"
 #include "inkgen/error.hpp"
 #include "inkgen/ink_model.hpp"
 #include "inkgen/model_card.hpp"
 #include "inkgen/optimization.hpp"
+#include "inkgen/segment.hpp"
 #include "inkgen/start_volume.hpp"
 
 namespace inkgen {
@@ -46,7 +47,7 @@ struct BatchJob {
   int noise_index = 0;            // noise jobs: start i of the line draws with start_seed(seed, i)
   std::optional<int> z0;          // unset: the card's z0, else the centred window
   LayerOrder layer_order = LayerOrder::as_stored;
-  int level = 0;  // Zarr input: the multiscale level
+  int level = 0;        // Zarr input: the multiscale level
   int depth_check = 0;  // shuffles of run.json's depth_check (0: none)
   ModelRef model;
   OptimizeOptions optimize;
@@ -55,6 +56,10 @@ struct BatchJob {
   std::string fingerprint;  // of everything that shapes the result; a change reruns a done job
   std::string group;        // jobs of one group may share a device batch
   std::optional<JobError> failure;  // known to fail before it runs (a segment that cannot be tiled)
+  // Atlas jobs (a JOBS line with "layer"): the folder under --out of the atlas this job is a tile
+  // of, and the channel it maximizes (its optimize.row_channels). Empty atlas: not an atlas job.
+  std::string atlas;
+  std::int64_t channel = -1;
 };
 
 }  // namespace inkgen

@@ -53,9 +53,10 @@ struct BatchSummary {
   bool stopped = false;     // by SIGINT/SIGTERM
   double seconds = 0.0;
   std::filesystem::path manifest;
-  std::size_t torn_lines_dropped = 0;  // unfinished lines of killed runs found on resuming
-  std::size_t unreadable_lines = 0;    // complete manifest lines that are not job records
-  std::vector<nlohmann::json> lines;   // the manifest lines this run wrote
+  std::size_t torn_lines_dropped = 0;          // unfinished lines of killed runs found on resuming
+  std::size_t unreadable_lines = 0;            // complete manifest lines that are not job records
+  std::vector<nlohmann::json> lines;           // the manifest lines this run wrote
+  std::vector<std::filesystem::path> atlases;  // atlas.png files drawn (batch_atlas.hpp)
 };
 
 // Runs the jobs of the shard that the manifests in `out` do not record as done with the same

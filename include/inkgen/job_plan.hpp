@@ -75,11 +75,12 @@ struct JobPlan {
 JobPlan plan_jobs(const std::vector<JobRequest>& lines, const JobRequest& defaults,
                   const PlanContext& context, ModelCache& models);
 
-// The folder of a segment job under --out: <segment>/<x1>_<y1>_<x2>_<y2>/<mode>-segment[-<name>].
-std::string segment_job_key(const std::string& segment_name, const Crop& crop, Direction direction,
-                            const std::string& name);
-// The folder of a noise job: noise/seed-<seed>-<i>/<mode>-noise[-<name>].
-std::string noise_job_key(std::uint64_t seed, int index, Direction direction,
-                          const std::string& name);
+// The folders under --out. A start's: <segment>/<x1>_<y1>_<x2>_<y2> or noise/seed-<seed>-<i>;
+// in it a job's <mode>-segment[-<name>] or <mode>-noise[-<name>], or an atlas's
+// atlas-<layer>[-<name>] with a folder channel-<K> per channel and its atlas.png.
+std::string segment_start_key(const std::string& segment_name, const Crop& crop);
+std::string noise_start_key(std::uint64_t seed, int index);
+std::string atlas_folder_key(const std::string& start_key, const std::string& layer,
+                             const std::string& name);
 
 }  // namespace inkgen

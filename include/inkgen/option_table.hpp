@@ -57,6 +57,11 @@ struct JobSettings {
   std::string noise_range;  // empty: the card's valid range
   int batch = 1;            // starts that go to the device together
 
+  // Channel atlases (inkgen atlas, or a JOBS line with "layer"): every channel of `layer` in
+  // `channels` maximized from the same start, one run each. Empty layer: not an atlas.
+  std::string layer;
+  std::string channels = "all";
+
   AttributionOptions attribution;  // inkgen attribute
 };
 
@@ -83,6 +88,7 @@ enum OptionScope : unsigned {
   in_batch = 2,      // batch's command line (defaults for every line)
   in_jobs = 4,       // a key of a JOBS line
   in_attribute = 8,  // attribute
+  in_atlas = 16,     // atlas (beside the single commands' options)
 };
 
 struct OptionSpec {

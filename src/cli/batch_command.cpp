@@ -151,6 +151,9 @@ int run_command(const BatchCommandOptions& o, const Context& context) {
   progress.finish();
 
   const std::string manifest = summary.manifest.string();
+  std::vector<std::string> atlas_paths;
+  for (const auto& a : summary.atlases)
+    atlas_paths.push_back(a.string());
   const char* status = summary.stopped ? "interrupted" : summary.failed > 0 ? "failed" : "done";
   if (context.global.json) {
     print_json({{"status", status},
@@ -165,7 +168,12 @@ int run_command(const BatchCommandOptions& o, const Context& context) {
                 {"out", out.string()},
                 {"manifest", manifest},
                 {"shard", shard ? shard->text() : "0/1"},
+                {"atlases", atlas_paths},
                 {"jobs", summary.lines}});
+  }
+  if (chatty) {
+    for (const auto& a : atlas_paths)
+      spdlog::info("atlas: {}", a);
   }
   // A manifest line someone edited or a disk garbled means
   // the record of that job is gone, and the job ran again.

@@ -31,34 +31,8 @@ struct OptimizeCommandOptions {
   bool force = false;
 };
 
-// What `inkgen atlas` adds: a layer and its channels, each maximized from the same start.
-struct AtlasOptions {
-  std::string layer;
-  std::string channels = "all";
-};
-
-// The atlas's tiles, from the diffs its starts wrote (diff.tif holds them exactly).
-std::vector<AtlasTile> atlas_tiles(const nlohmann::json& record, const std::filesystem::path& out,
-                                   const std::vector<std::int64_t>& channels) {
-  std::vector<AtlasTile> tiles;
-  for (std::size_t i = 0; i < channels.size(); ++i) {
-    const auto& s = record["starts"][i];
-    if (!s.contains("objective")) continue;  // not run (interrupted)
-    const auto file = out / s["folder"].get<std::string>() / "diff.tif";
-    const auto header = probe_float_tiff_stack(file);
-    const Crop all{0, 0, header.width, header.height};
-    auto values = read_float_tiff_stack(file, all, 0, header.pages);
-    const auto diff =
-        at::from_blob(values.data(), {header.pages, header.height, header.width}, at::kFloat)
-            .clone();
-    tiles.push_back({channels[i], diff, s["objective"]["start"].get<double>(),
-                     s["objective"]["final"].get<double>()});
-  }
-  return tiles;
-}
-
-void add_options(CLI::App& app, OptimizeCommandOptions& o) {
-  add_table_options(app, in_single, o.table);
+void add_options(CLI::App& app, OptimizeCommandOptions& o, unsigned scope) {
+  add_table_options(app, scope, o.table);
   app.add_option("-o,--out", o.out, "Output folder (default: runs/<command>-<source>-<time>)");
   app.add_flag("--force", o.force, "Replace the run in an existing --out");
 }
@@ -76,20 +50,15 @@ std::filesystem::path default_out(const std::string& command, const std::string&
 }
 
 int run_command(const OptimizeCommandOptions& o, Direction direction, const Context& context,
-                const AtlasOptions* atlas = nullptr) {
+                bool atlas = false) {
   const std::string command = atlas ? "atlas" : to_string(direction);
   JobRequest request = table_request(o.table);
   request.values["mode"] = to_string(direction);
   if (atlas) {
-    if (request.has("objective")) {
+    if (!request.has("layer")) {
       throw Error(ErrorKind::usage,
-                  "atlas maximizes each channel of --layer in turn; drop --objective");
+                  "atlas needs --layer LAYER; `inkgen info --model M` lists the model's layers");
     }
-    if (atlas->layer.empty() || atlas->layer.find_first_of(": \t") != std::string::npos) {
-      throw Error(ErrorKind::usage, "--layer '" + excerpt(atlas->layer) +
-                                        "' is not a layer name; `inkgen info` lists them");
-    }
-    request.values["objective"] = "channel:" + atlas->layer + ":0";
     if (!request.has("source")) request.values["source"] = "noise";
   }
   if (!request.has("source")) {
@@ -113,15 +82,7 @@ int run_command(const OptimizeCommandOptions& o, Direction direction, const Cont
 
   const InkModel model = load_model(s, context.global, bundled_model_path().string());
   std::vector<std::int64_t> channels;
-  if (atlas) {
-    const auto it = std::find_if(model.layers.begin(), model.layers.end(),
-                                 [&](const auto& l) { return l.first == atlas->layer; });
-    if (it == model.layers.end()) {
-      throw Error(ErrorKind::usage, "model '" + model.card.name + "' has no layer '" +
-                                        atlas->layer + "'; its layers are " + layers_text(model));
-    }
-    channels = parse_channel_list(atlas->channels, it->second[0]);
-  }
+  if (atlas) channels = atlas_channels(model, s.layer, s.channels);
   bind_objective(opt.objective, model);  // a layer the model lacks fails before anything is said
   std::vector<StartVolume> starts;
   if (from_segment) {
@@ -146,9 +107,8 @@ int run_command(const OptimizeCommandOptions& o, Direction direction, const Cont
   }
   spec.out = o.out.empty() ? default_out(command, spec.source) : std::filesystem::path(o.out);
   spec.overwrite = o.force ? Overwrite::allow : Overwrite::refuse;
-  spec.options = record_settings(s, in_single);
+  spec.options = record_settings(s, atlas ? in_single | in_atlas : in_single);
   spec.options.update({{"mode", command}, {"out", spec.out.string()}, {"force", o.force}});
-  if (atlas) spec.options["atlas"] = {{"layer", atlas->layer}, {"channels", channels}};
 
   if (!context.global.quiet) {
     spdlog::info("{} ink with '{}' on {}: {} start(s), {} steps of {} (lr {}), writing {}", command,
@@ -170,14 +130,15 @@ int run_command(const OptimizeCommandOptions& o, Direction direction, const Cont
 
   const auto& record = outcome.record;
   if (atlas) {
-    const auto tiles = atlas_tiles(record, spec.out, channels);
+    std::vector<AtlasTile> tiles;
+    for (std::size_t i = 0; i < channels.size(); ++i) {
+      if (auto tile = read_atlas_tile(spec.out, record["starts"][i], channels[i]))
+        tiles.push_back(std::move(*tile));
+    }
     if (!tiles.empty()) {
       write_atlas(spec.out / "atlas.png", tiles,
-                  {"atlas of layer " + atlas->layer + " of " + model.card.name + ", from " +
-                       spec.source + ": each channel's mean maximized (" +
-                       std::to_string(opt.steps) + " steps of " + to_string(opt.rule.kind) + ")",
-                   "tile: the change at its largest layer z (own scale; red denser, blue "
-                   "lighter), under it |change| per layer"});
+                  atlas_caption(s.layer, model.card.name, spec.source, opt.steps,
+                                to_string(opt.rule.kind)));
     }
   }
   if (context.global.json) {
@@ -212,7 +173,7 @@ Command add_direction_command(CLI::App& parent, const Context& context, Directio
                               const std::string& description) {
   auto options = std::make_shared<OptimizeCommandOptions>();
   CLI::App* app = parent.add_subcommand(to_string(direction), description);
-  add_options(*app, *options);
+  add_options(*app, *options, in_single);
   return {app,
           [options, direction, &context]() { return run_command(*options, direction, context); }};
 }
@@ -221,17 +182,12 @@ Command add_direction_command(CLI::App& parent, const Context& context, Directio
 
 Command add_atlas_command(CLI::App& parent, const Context& context) {
   auto options = std::make_shared<OptimizeCommandOptions>();
-  auto atlas = std::make_shared<AtlasOptions>();
   CLI::App* app = parent.add_subcommand(
       "atlas",
       "Maximize every channel of a hidden layer from one start; a grid of what each draws");
-  add_options(*app, *options);
-  app->add_option("--layer", atlas->layer, "The layer (inkgen info lists a model's layers)")
-      ->required();
-  app->add_option("--channels", atlas->channels, "all, or channels and ranges such as 0-7,12")
-      ->capture_default_str();
-  return {app, [options, atlas, &context]() {
-            return run_command(*options, Direction::maximize, context, atlas.get());
+  add_options(*app, *options, in_single | in_atlas);
+  return {app, [options, &context]() {
+            return run_command(*options, Direction::maximize, context, true);
           }};
 }
 

@@ -9,6 +9,7 @@
 #include "inkgen/checked_input.hpp"
 #include "inkgen/diff_writer.hpp"
 #include "inkgen/error.hpp"
+#include "inkgen/float_tiff_stack.hpp"
 #include "inkgen/montage_writer.hpp"
 
 namespace inkgen {
@@ -53,8 +54,42 @@ std::vector<std::int64_t> parse_channel_list(const std::string& text, std::int64
   return out;
 }
 
+std::vector<std::int64_t> atlas_channels(const InkModel& model, const std::string& layer,
+                                         const std::string& channels) {
+  const auto it = std::find_if(model.layers.begin(), model.layers.end(),
+                               [&](const auto& l) { return l.first == layer; });
+  if (it == model.layers.end()) {
+    throw Error(ErrorKind::usage, "model '" + model.card.name + "' has no layer '" + layer +
+                                      "'; its layers are " + layers_text(model));
+  }
+  return parse_channel_list(channels, it->second[0]);
+}
+
+std::optional<AtlasTile> read_atlas_tile(const std::filesystem::path& run_dir,
+                                         const nlohmann::json& start, std::int64_t channel) {
+  if (!start.contains("objective") || !start["objective"].contains("final")) return std::nullopt;
+  const auto file = run_dir / start.value("folder", std::string(".")) / "diff.tif";
+  const auto header = probe_float_tiff_stack(file);
+  const Crop all{0, 0, header.width, header.height};
+  auto values = read_float_tiff_stack(file, all, 0, header.pages);
+  const auto diff =
+      at::from_blob(values.data(), {header.pages, header.height, header.width}, at::kFloat).clone();
+  return AtlasTile{channel, diff, start["objective"]["start"].get<double>(),
+                   start["objective"]["final"].get<double>()};
+}
+
 int atlas_tile_layer(const at::Tensor& diff) {
   return static_cast<int>(as_dhw(diff).abs().mean(at::IntArrayRef{1, 2}).argmax().item<int64_t>());
+}
+
+std::vector<std::string> atlas_caption(const std::string& layer, const std::string& model_name,
+                                       const std::string& source, int steps,
+                                       const std::string& optimizer) {
+  return {"atlas of layer " + layer + " of " + model_name + ", from " + source +
+              ": each channel's mean maximized (" + std::to_string(steps) + " steps of " +
+              optimizer + ")",
+          "tile: the change at its largest layer z (own scale; red denser, blue lighter), under "
+          "it |change| per layer"};
 }
 
 void write_atlas(const std::filesystem::path& path, const std::vector<AtlasTile>& tiles,

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "inkgen/atomic_file.hpp"
+#include "inkgen/batch_atlas.hpp"
 #include "inkgen/batch_status.hpp"
 #include "inkgen/depth_check.hpp"
 #include "inkgen/manifest.hpp"
@@ -117,6 +118,7 @@ class Runner {
     }
     summary_.not_run = summary_.selected - summary_.skipped - summary_.done - summary_.failed -
                        summary_.interrupted;
+    summary_.atlases = write_batch_atlases(jobs_, options_.out);
     summary_.seconds = elapsed();
     writer_ = nullptr;
     return summary_;
@@ -156,10 +158,14 @@ class Runner {
     } else {
       line["noise_index"] = job.noise_index;
     }
+    if (!job.atlas.empty()) {
+      line["atlas"] = job.atlas;
+      line["channel"] = job.channel;
+    }
     if (run_record.is_object() && run_record.contains("starts") && !run_record["starts"].empty()) {
       const auto& start = run_record["starts"][0];
       for (const char* k :
-           {"start_score", "final_score", "steps_done", "reached_stop_at", "seconds"})
+           {"start_score", "final_score", "objective", "steps_done", "reached_stop_at", "seconds"})
         if (start.contains(k)) line[k] = start[k];
       // One manifest holds every crop's depth check, for a table over a whole batch.
       if (start.contains("source") && start["source"].contains("depth_check"))

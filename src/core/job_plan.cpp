@@ -5,6 +5,7 @@
 #include <map>
 #include <sstream>
 
+#include "inkgen/atlas.hpp"
 #include "inkgen/checked_input.hpp"
 #include "inkgen/crop_tiling.hpp"
 #include "inkgen/depth_check.hpp"
@@ -134,7 +135,7 @@ void finish_job(BatchJob& job) {
   // What decides which jobs exist, or only how they report, is not part of a job's result.
   // The depth check adds scores of the start to run.json but changes nothing optimized.
   for (const char* k : {"jobs_line", "report_every", "save_every", "segment", "count", "stride",
-                        "sample", "sample_seed", "depth_check"})
+                        "sample", "sample_seed", "depth_check", "channels"})
     shaping.erase(k);
   job.fingerprint = digest(shaping.dump());
 }
@@ -177,17 +178,26 @@ const char* to_string(JobSource source) {
   return source == JobSource::noise ? "noise" : "segment";
 }
 
-std::string segment_job_key(const std::string& segment_name, const Crop& crop, Direction direction,
-                            const std::string& name) {
+std::string segment_start_key(const std::string& segment_name, const Crop& crop) {
   return segment_name + "/" + std::to_string(crop.x1) + "_" + std::to_string(crop.y1) + "_" +
-         std::to_string(crop.x2) + "_" + std::to_string(crop.y2) + "/" + to_string(direction) +
-         "-segment" + (name.empty() ? "" : "-" + name);
+         std::to_string(crop.x2) + "_" + std::to_string(crop.y2);
 }
 
-std::string noise_job_key(std::uint64_t seed, int index, Direction direction,
-                          const std::string& name) {
-  return "noise/seed-" + std::to_string(seed) + "-" + std::to_string(index) + "/" +
-         to_string(direction) + "-noise" + (name.empty() ? "" : "-" + name);
+std::string noise_start_key(std::uint64_t seed, int index) {
+  return "noise/seed-" + std::to_string(seed) + "-" + std::to_string(index);
+}
+
+namespace {
+
+std::string with_name(std::string folder, const std::string& name) {
+  return name.empty() ? folder : folder + "-" + name;
+}
+
+}  // namespace
+
+std::string atlas_folder_key(const std::string& start_key, const std::string& layer,
+                             const std::string& name) {
+  return start_key + "/" + with_name("atlas-" + layer, name);
 }
 
 JobPlan plan_jobs(const std::vector<JobRequest>& lines, const JobRequest& defaults,
@@ -230,15 +240,67 @@ JobPlan plan_jobs(const std::vector<JobRequest>& lines, const JobRequest& defaul
     } catch (const Error& e) {
       throw Error(ErrorKind::input, where + e.what());
     }
+    const bool atlas = !t.settings.layer.empty();
+    // A job that fails when it runs, so that the batch records why (an unreadable model or
+    // segment) and goes on with the other lines.
+    const auto add_failing = [&](const std::string& key, const Error& e) {
+      BatchJob job = job_from(t, own.line);
+      job.key = key;
+      job.failure = JobError{e.kind(), e.what()};
+      if (t.source == JobSource::segment) {
+        job.segment = *t.settings.segment;
+        job.options["crops"] = "auto";
+      }
+      add(std::move(job));
+    };
+    // An atlas line's channels, from the model's layer; a model that cannot be read fails the
+    // line's jobs, a layer or channel it lacks is the line's error.
+    std::vector<std::int64_t> channels;
+    if (atlas) {
+      const InkModel* model = nullptr;
+      try {
+        model = &models.get(t.model);
+      } catch (const Error& e) {
+        const std::string start = t.source == JobSource::noise
+                                      ? "noise/seed-" + std::to_string(t.optimize.seed)
+                                      : segment_name(*t.settings.segment);
+        add_failing(atlas_folder_key(start, t.settings.layer, t.name), e);
+        continue;
+      }
+      try {
+        channels = atlas_channels(*model, t.settings.layer, t.settings.channels);
+      } catch (const Error& e) {
+        throw Error(ErrorKind::input, where + e.what());
+      }
+    }
+    // The jobs of one start: one, or one per channel of an atlas.
+    const auto add_start = [&](BatchJob job, const std::string& start_key,
+                               const std::string& leaf) {
+      if (!atlas) {
+        job.key = start_key + "/" + with_name(leaf, t.name);
+        add(std::move(job));
+        return;
+      }
+      const std::string folder = atlas_folder_key(start_key, t.settings.layer, t.name);
+      for (const auto k : channels) {
+        BatchJob tile = job;
+        tile.atlas = folder;
+        tile.channel = k;
+        tile.key = folder + "/channel-" + std::to_string(k);
+        tile.optimize.row_channels = {k};
+        tile.options["objective"] = with_channel(t.optimize.objective, k).text();
+        add(std::move(tile));
+      }
+    };
 
     if (t.source == JobSource::noise) {
       const int count = t.settings.count.value_or(1);
       for (int i = 0; i < count; ++i) {
         BatchJob job = job_from(t, own.line);
         job.noise_index = i;
-        job.key = noise_job_key(t.optimize.seed, i, t.direction, t.name);
         job.options["noise_index"] = i;
-        add(std::move(job));
+        add_start(std::move(job), noise_start_key(t.optimize.seed, i),
+                  std::string(to_string(t.direction)) + "-noise");
       }
       continue;
     }
@@ -274,14 +336,10 @@ JobPlan plan_jobs(const std::vector<JobRequest>& lines, const JobRequest& defaul
                                   std::to_string(all) + " on the grid); no jobs");
         }
       } catch (const Error& e) {
-        // Planned as one job that fails, so that the batch records why and goes on.
-        BatchJob job = job_from(t, own.line);
-        job.segment = segment_dir;
-        job.key = name + "/auto/" + to_string(t.direction) + "-segment" +
-                  (t.name.empty() ? "" : "-" + t.name);
-        job.options["crops"] = "auto";
-        job.failure = JobError{e.kind(), e.what()};
-        add(std::move(job));
+        add_failing(atlas ? atlas_folder_key(name + "/auto", t.settings.layer, t.name)
+                          : name + "/auto/" +
+                                with_name(std::string(to_string(t.direction)) + "-segment", t.name),
+                    e);
         continue;
       }
     }
@@ -289,10 +347,10 @@ JobPlan plan_jobs(const std::vector<JobRequest>& lines, const JobRequest& defaul
       BatchJob job = job_from(t, own.line);
       job.segment = segment_dir;
       job.crop = crop;
-      job.key = segment_job_key(name, crop, t.direction, t.name);
       job.options["crops"] = nlohmann::json::array({crop.text()});
       job.options["segment"] = segment_dir.string();
-      add(std::move(job));
+      add_start(std::move(job), segment_start_key(name, crop),
+                std::string(to_string(t.direction)) + "-segment");
     }
   }
   // Every line tiled an empty mask: a batch that would run "0/0 jobs" and exit 0 is a bad input.

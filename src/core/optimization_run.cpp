@@ -343,6 +343,15 @@ std::vector<RunOutcome> run_optimizations_together(const InkModel& model,
   OptimizeOptions options = specs.front().optimize;
   options.seed = start_seed(options.seed, 0);
   options.change_sign = change_sign_for(options.change_sign, starts.front().source);
+  // Atlas jobs of one layer share a batch, each start reading its own channel.
+  if (!options.row_channels.empty()) {
+    options.row_channels.clear();
+    for (const auto i : live) {
+      if (specs[i].optimize.row_channels.size() != 1)
+        throw Error(ErrorKind::internal, "an atlas job needs exactly one row channel");
+      options.row_channels.push_back(specs[i].optimize.row_channels.front());
+    }
+  }
   OptimizeResult result;
   try {
     try {

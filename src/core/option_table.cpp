@@ -398,6 +398,26 @@ std::vector<OptionSpec> make_table() {
         s.optimize.objective = parse_objective_spec(v.get<std::string>());
       },
       [](const S& s) { return json(s.optimize.objective.text()); }));
+  // Channel atlases. A batch or JOBS line with "layer" is an atlas: one job per channel.
+  const auto atlas_option = [](OptionSpec o) {
+    o.scopes = in_atlas | in_batch | in_jobs;
+    return o;
+  };
+  t.push_back(atlas_option(text(
+      "layer", "Atlas: the hidden layer whose channels are maximized (inkgen info lists them)",
+      [](const json& v, S& s) {
+        const std::string l = v.get<std::string>();
+        if (l.empty() || l.size() > 200 || l.find_first_of(":/\\ \t\n\r") != std::string::npos) {
+          throw Error(ErrorKind::usage,
+                      "layer '" + excerpt(l) + "' is not a layer name; `inkgen info` lists them");
+        }
+        s.layer = l;
+      },
+      [](const S& s) { return s.layer.empty() ? json(nullptr) : json(s.layer); })));
+  t.push_back(atlas_option(text(
+      "channels", "Atlas: all, or channels and ranges such as 0-7,12",
+      [](const json& v, S& s) { s.channels = v.get<std::string>(); },
+      [](const S& s) { return s.layer.empty() ? json(nullptr) : json(s.channels); })));
   t.push_back(text(
       "param", "Optimize the voxels (pixel) or the 3D Fourier coefficients (fourier)",
       [](const json& v, S& s) { s.optimize.param = parse_param_kind(v.get<std::string>()); },
@@ -652,9 +672,25 @@ JobSettings resolve_settings(const JobRequest& request) {
   // The recipe first, with the mode its targets depend on; then what was given one by one.
   apply(*find_option("recipe"));
   apply(*find_option("mode"));
+  apply(*find_option("layer"));
+  if (!s.layer.empty()) {
+    // An atlas maximizes channel K of the layer in run K; the objective names channel 0 and each
+    // run reads its own (OptimizeOptions::row_channels).
+    if (request.values.count("objective")) {
+      throw Error(ErrorKind::usage,
+                  "an atlas maximizes each channel of its layer in turn; drop "
+                  "the objective (--objective) or the layer (--layer)");
+    }
+    if (s.mode && *s.mode != Direction::maximize) {
+      throw Error(ErrorKind::usage,
+                  "an atlas maximizes each channel of its layer; drop mode minimize or the layer");
+    }
+    s.mode = Direction::maximize;
+  }
   apply_recipe(s.recipe, s.mode.value_or(Direction::maximize), s.optimize, s.noise);
   for (const auto& o : option_table())
-    if (o.key != "recipe" && o.key != "mode") apply(o);
+    if (o.key != "recipe" && o.key != "mode" && o.key != "layer") apply(o);
+  if (!s.layer.empty()) s.optimize.objective = parse_objective_spec("channel:" + s.layer + ":0");
   s.optimize.rule.lr = s.lr.value_or(default_learning_rate(s.optimize.rule.kind));
   if (s.mode) s.optimize.direction = *s.mode;
   if (s.optimize.objective.reads_layers()) {
@@ -683,7 +719,10 @@ json record_settings(const JobSettings& settings, unsigned scope) {
     if (!(o.scopes & scope) || !o.record) continue;
     std::string name = o.key;
     std::replace(name.begin(), name.end(), '-', '_');
-    j[name] = o.record(settings);
+    json value = o.record(settings);
+    // Not an atlas: its keys stay out of the record (and of older jobs' fingerprints).
+    if ((o.scopes & in_atlas) && value.is_null()) continue;
+    j[name] = std::move(value);
   }
   return j;
 }

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "inkgen/manifest.hpp"
@@ -94,14 +96,14 @@ TEST(CliHiddenLayers, AJobsLineTakesAnObjectiveList) {
 
 TEST(CliHiddenLayers, AnAtlasDrawsEachChannelsOwnFilter) {
   test::TempDir tmp;
-  const auto r = run_inkgen({"atlas", "--model", edge_model, "--layer", "edges", "--recipe",
-                             "classic", "--steps", "40", "--out", (tmp / "atlas").string(),
-                             "--quiet"});
+  const auto r =
+      run_inkgen({"atlas", "--model", edge_model, "--layer", "edges", "--recipe", "classic",
+                  "--steps", "40", "--out", (tmp / "atlas").string(), "--quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(std::filesystem::is_regular_file(tmp / "atlas" / "atlas.png"));
   const auto record = read_json(tmp / "atlas" / "run.json");
-  EXPECT_EQ(record["options"]["atlas"]["layer"], "edges");
-  EXPECT_EQ(record["options"]["atlas"]["channels"], nlohmann::json::parse("[0,1]"));
+  EXPECT_EQ(record["options"]["layer"], "edges");
+  EXPECT_EQ(record["options"]["channels"], "all");
   ASSERT_EQ(record["starts"].size(), 2u);
   for (int k = 0; k < 2; ++k) {
     const auto& s = record["starts"][k];
@@ -123,19 +125,127 @@ TEST(CliHiddenLayers, AnAtlasDrawsEachChannelsOwnFilter) {
                                 "1", "--steps", "2", "--out", (tmp / "some").string(), "--quiet"});
   ASSERT_EQ(some.exit_code, 0) << some.err;
   EXPECT_EQ(read_json(tmp / "some" / "run.json")["starts"].size(), 1u);
-  test::expect_one_line_error(
-      run_inkgen({"atlas", "--model", edge_model, "--layer", "nope", "--out",
-                  (tmp / "x").string()}),
-      2, "has no layer 'nope'; its layers are edges [2,6,16,16]");
-  test::expect_one_line_error(
-      run_inkgen({"atlas", "--model", edge_model, "--layer", "edges", "--channels", "2", "--out",
-                  (tmp / "x").string()}),
-      2, "--channels part '2' goes past the layer's last channel");
-  test::expect_one_line_error(
-      run_inkgen({"atlas", "--model", edge_model, "--layer", "edges", "--objective", "bce",
-                  "--out", (tmp / "x").string()}),
-      2, "drop --objective");
+  test::expect_one_line_error(run_inkgen({"atlas", "--model", edge_model, "--layer", "nope",
+                                          "--out", (tmp / "x").string()}),
+                              2, "has no layer 'nope'; its layers are edges [2,6,16,16]");
+  test::expect_one_line_error(run_inkgen({"atlas", "--model", edge_model, "--layer", "edges",
+                                          "--channels", "2", "--out", (tmp / "x").string()}),
+                              2, "--channels part '2' goes past the layer's last channel");
+  test::expect_one_line_error(run_inkgen({"atlas", "--model", edge_model, "--layer", "edges",
+                                          "--objective", "bce", "--out", (tmp / "x").string()}),
+                              2, "drop the objective (--objective) or the layer (--layer)");
   EXPECT_FALSE(std::filesystem::exists(tmp / "x"));
+}
+
+}  // namespace
+}  // namespace inkgen
+
+namespace inkgen {
+namespace {
+
+std::string file_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// In a batch an atlas is a JOBS line with "layer": one job per channel (so it resumes and
+// shards like any job), its atlas.png drawn once every channel is done, and each channel's run
+// the one `inkgen atlas` makes.
+TEST(CliHiddenLayers, ABatchAtlasLineRunsAJobPerChannelAndDrawsTheAtlas) {
+  test::TempDir tmp;
+  test::write_text(
+      tmp / "jobs.jsonl",
+      "{\"layer\": \"edges\", \"source\": \"noise\"}\n"
+      "{\"layer\": \"edges\", \"channels\": \"1\", \"source\": \"noise\", \"seed\": 3, "
+      "\"name\": \"x\"}\n");
+  const auto batch = [&](const std::string& out, const std::vector<std::string>& more) {
+    std::vector<std::string> args{"batch",    (tmp / "jobs.jsonl").string(),
+                                  "--out",    (tmp / out).string(),
+                                  "--model",  edge_model,
+                                  "--recipe", "classic",
+                                  "--steps",  "40",
+                                  "--batch",  "2",
+                                  "--json"};
+    args.insert(args.end(), more.begin(), more.end());
+    return test::json_of(run_inkgen(args));
+  };
+  const auto full = batch("out", {});
+  EXPECT_EQ(full["planned"], 3);
+  EXPECT_EQ(full["done"], 3);
+  ASSERT_EQ(full["atlases"].size(), 2u) << full.dump();
+  const auto atlas = tmp / "out" / "noise" / "seed-0-0" / "atlas-edges";
+  const auto named = tmp / "out" / "noise" / "seed-3-0" / "atlas-edges-x";
+  EXPECT_TRUE(std::filesystem::is_regular_file(atlas / "atlas.png"));
+  EXPECT_TRUE(std::filesystem::is_regular_file(named / "atlas.png"));
+  EXPECT_TRUE(std::filesystem::is_directory(named / "channel-1"));
+  EXPECT_FALSE(std::filesystem::exists(named / "channel-0"));
+  for (int k = 0; k < 2; ++k) {
+    const auto record = read_json(atlas / ("channel-" + std::to_string(k)) / "run.json");
+    const auto& o = record["starts"][0]["objective"];
+    EXPECT_EQ(o["text"], "channel:edges:" + std::to_string(k));
+    EXPECT_EQ(record["options"]["objective"], "channel:edges:" + std::to_string(k));
+    EXPECT_EQ(record["options"]["layer"], "edges");
+    EXPECT_GT(o["final"].get<double>(), o["start"].get<double>() + 0.03);
+  }
+  for (const auto& line : read_manifests(tmp / "out").lines) {
+    EXPECT_TRUE(line.contains("channel")) << line.dump();
+    EXPECT_TRUE(line.contains("objective")) << line.dump();
+  }
+
+  // The single command on the same start draws the same channels, bit for bit.
+  const auto single =
+      run_inkgen({"atlas", "--model", edge_model, "--layer", "edges", "--recipe", "classic",
+                  "--steps", "40", "--out", (tmp / "single").string(), "--quiet"});
+  ASSERT_EQ(single.exit_code, 0) << single.err;
+  const auto record = read_json(tmp / "single" / "run.json");
+  for (int k = 0; k < 2; ++k) {
+    const auto folder = record["starts"][k]["folder"].get<std::string>();
+    EXPECT_EQ(file_bytes(tmp / "single" / folder / "diff.tif"),
+              file_bytes(atlas / ("channel-" + std::to_string(k)) / "diff.tif"))
+        << "channel " << k;
+  }
+
+  // Resuming runs nothing and draws the atlases again from the runs on disk.
+  std::filesystem::remove(atlas / "atlas.png");
+  const auto again = batch("out", {});
+  EXPECT_EQ(again["done"], 0);
+  EXPECT_EQ(again["skipped"], 3);
+  EXPECT_TRUE(std::filesystem::is_regular_file(atlas / "atlas.png"));
+
+  // Shards split an atlas's channels; the shard that completes an atlas draws it.
+  const auto shard0 = batch("sharded", {"--shard", "0/2"});  // jobs 0 and 2
+  EXPECT_EQ(shard0["done"], 2);
+  ASSERT_EQ(shard0["atlases"].size(), 1u) << shard0.dump();  // the one-channel atlas
+  EXPECT_FALSE(std::filesystem::exists(tmp / "sharded" / "noise" / "seed-0-0" / "atlas-edges" /
+                                       "atlas.png"));
+  const auto shard1 = batch("sharded", {"--shard", "1/2"});
+  EXPECT_EQ(shard1["done"], 1);
+  EXPECT_EQ(shard1["atlases"].size(), 2u);
+  EXPECT_TRUE(std::filesystem::is_regular_file(tmp / "sharded" / "noise" / "seed-0-0" /
+                                               "atlas-edges" / "atlas.png"));
+}
+
+TEST(CliHiddenLayers, ABadAtlasLineIsRefusedBeforeAnythingRuns) {
+  test::TempDir tmp;
+  const auto batch_of = [&](const std::string& line) {
+    test::write_text(tmp / "jobs.jsonl", line + "\n");
+    return run_inkgen({"batch", (tmp / "jobs.jsonl").string(), "--out", (tmp / "out").string(),
+                       "--model", edge_model});
+  };
+  test::expect_one_line_error(batch_of("{\"layer\": \"nope\", \"source\": \"noise\"}"), 3,
+                              "has no layer 'nope'; its layers are edges [2,6,16,16]");
+  test::expect_one_line_error(
+      batch_of("{\"layer\": \"edges\", \"channels\": \"0-5\", \"source\": \"noise\"}"), 3,
+      "goes past the layer's last channel");
+  test::expect_one_line_error(
+      batch_of("{\"layer\": \"edges\", \"objective\": \"logit\", \"source\": \"noise\"}"), 3,
+      "drop the objective");
+  test::expect_one_line_error(
+      batch_of("{\"layer\": \"edges\", \"mode\": \"minimize\", \"source\": \"noise\"}"), 3,
+      "drop mode minimize or the layer");
+  test::expect_one_line_error(batch_of("{\"layer\": \"a:b\", \"source\": \"noise\"}"), 3,
+                              "is not a layer name");
+  EXPECT_FALSE(std::filesystem::exists(tmp / "out" / "noise"));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -36,9 +37,13 @@ TEST(OptionTable, EveryJobsKeyIsAnOptionOfTheSingleCommandsAndOfBatch) {
   for (const auto& o : option_table()) {
     if (!(o.scopes & in_jobs)) continue;
     EXPECT_TRUE(o.scopes & in_batch) << o.key << " is a JOBS key but not a batch option";
-    // The single commands take the mode as their name (maximize, minimize).
+    // The single commands take the mode as their name (maximize, minimize); the atlas's layer
+    // and channels belong to inkgen atlas.
     if (o.key != "mode")
-      EXPECT_TRUE(o.scopes & in_single) << o.key << " is a JOBS key but not a single option";
+      EXPECT_TRUE(o.scopes & (in_single | in_atlas))
+          << o.key << " is a JOBS key but not a single command's option";
+    EXPECT_EQ(o.scopes & in_atlas, o.key == "layer" || o.key == "channels" ? in_atlas : 0u)
+        << o.key;
   }
   EXPECT_NE(find_option("crops")->scopes & in_batch, 0u);  // batch --crop auto is an option
 }
@@ -90,7 +95,7 @@ TEST(OptionTable, TheRecipeSetsDefaultsThatSingleOptionsOverride) {
 
 TEST(OptionTable, RunJsonNamesAreTheKeysForEveryScope) {
   const JobSettings s = resolve_settings(JobRequest{});
-  const nlohmann::json single = record_settings(s, in_single);
+  const nlohmann::json single = record_settings(s, in_single | in_atlas);
   const nlohmann::json job = record_settings(s, in_jobs);
   for (const auto& [name, value] : job.items()) {
     if (name == "mode") continue;
@@ -150,6 +155,41 @@ TEST(OptionTable, AHiddenLayerObjectiveDropsTheInkTargetAndTheChoiceOfWay) {
       "\"objective\"", fail);
   EXPECT_EQ(stored, "channel:down2:3 - 2*logit");
   EXPECT_THROW(check_option_value(*find_option("objective"), nlohmann::json(3), "x", fail), Error);
+}
+
+// A layer makes an atlas: channel 0 of the layer (each run reads its own), maximized, both ways,
+// without the ink target; an objective or minimize beside it is refused.
+TEST(OptionTable, ALayerMakesAnAtlasOfItsChannels) {
+  JobRequest r;
+  r.values["layer"] = "down2";
+  JobSettings s = resolve_settings(r);
+  EXPECT_EQ(s.layer, "down2");
+  EXPECT_EQ(s.channels, "all");
+  EXPECT_EQ(s.mode, Direction::maximize);
+  EXPECT_EQ(s.optimize.objective.text(), "channel:down2:0");
+  EXPECT_FALSE(s.optimize.stop_at.has_value());
+  EXPECT_EQ(s.optimize.change_sign, ChangeSign::both);
+  const nlohmann::json recorded = record_settings(s, in_jobs);
+  EXPECT_EQ(recorded["layer"], "down2");
+  EXPECT_EQ(recorded["channels"], "all");
+  // Not an atlas: nothing recorded, so that older jobs keep their fingerprints.
+  const nlohmann::json plain = record_settings(resolve_settings(JobRequest{}), in_jobs);
+  EXPECT_FALSE(plain.contains("layer"));
+  EXPECT_FALSE(plain.contains("channels"));
+  for (const auto& [key, value] :
+       std::map<std::string, std::string>{{"objective", "logit"}, {"mode", "minimize"}}) {
+    JobRequest bad = r;
+    bad.values[key] = value;
+    try {
+      resolve_settings(bad);
+      FAIL() << key << " was taken beside a layer";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::usage);
+    }
+  }
+  JobRequest spaced;
+  spaced.values["layer"] = "a b";
+  EXPECT_THROW(resolve_settings(spaced), Error);
 }
 
 TEST(OptionTable, TypesAreCheckedTheSameWayForTheCommandLineAndJobs) {
