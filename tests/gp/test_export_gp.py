@@ -688,7 +688,12 @@ def main():
     ap.add_argument("--inkgen", help="inkgen binary: also compare `inkgen score` with the Python model")
     ap.add_argument("--full-depth", action="store_true", help="TimeSformer at its training depth 26 (slow here)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--inkgen-only", action="store_true",
+                    help="export, then only the inkgen checks: for a second inkgen build (another LibTorch) "
+                         "beside one that ran everything, since the exporter checks do not depend on inkgen")
     args = ap.parse_args()
+    if args.inkgen_only and not args.inkgen:
+        ap.error("--inkgen-only needs --inkgen")
 
     archs = ["i3d", "timesformer"] if args.arch == "all" else [args.arch]
     work = tempfile.mkdtemp(prefix="inkgen-gp-test-")
@@ -709,6 +714,8 @@ def main():
                 steps.append(t.t_bare_state_dict)
             if args.inkgen:
                 steps.append(t.t_inkgen)
+            if args.inkgen_only:
+                steps = [t.t_export, t.t_inkgen]
             exported = True
             t_arch = time.time()
             for step in steps:
