@@ -45,6 +45,12 @@ struct ModelPass {
 };
 ModelPass run_model(const InkModel& model, const at::Tensor& input, bool with_layers);
 
+// The per-sample value (N,) of one term, before its weight.
+at::Tensor term_values(const BoundObjective& objective, const BoundTerm& term,
+                       const at::Tensor& cell_logits,
+                       const std::vector<std::pair<std::string, at::Tensor>>& layers,
+                       Direction direction);
+
 // The per-sample value (N,) of the weighted sum that maximize raises and minimize lowers. The bce
 // term is the log-likelihood of the wanted label, so that it rises as the run succeeds.
 at::Tensor objective_values(const BoundObjective& objective, const at::Tensor& cell_logits,

@@ -48,6 +48,15 @@ struct OptimizeResult {
   // The objective's value per start (objective_values) when it reads hidden layers; else empty.
   std::vector<double> start_objective, final_objective;
   std::vector<std::string> objective_texts;  // what each start's objective read
+  // A sum of several terms: each term's own value (before its weight) per start, so that a run
+  // shows which of them moved. Empty for one term.
+  struct TermValues {
+    std::string term;
+    double weight = 1.0;
+    double start = 0.0;
+    double final = 0.0;
+  };
+  std::vector<std::vector<TermValues>> objective_terms;  // [start][term]
   int steps_done = 0;
   double seconds = 0.0;
   // The steps alone, without scoring the start and the result: what a benchmark compares.
@@ -67,9 +76,14 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
 // The ink scores of a batch of volumes (N, C, D, H, W), without gradients.
 std::vector<InkScore> score_volumes(const InkModel& model, const at::Tensor& volumes);
 
-// The objective's value of each volume (what maximize raises), without gradients.
-std::vector<double> objective_scores(const InkModel& model, const BoundObjective& objective,
-                                     const at::Tensor& volumes, Direction direction);
+// The objective's value of each volume (what maximize raises), without gradients, and for a sum
+// of several terms each term's value before its weight ([term][volume]; empty for one term).
+struct ObjectiveScores {
+  std::vector<double> total;
+  std::vector<std::vector<double>> terms;
+};
+ObjectiveScores objective_scores(const InkModel& model, const BoundObjective& objective,
+                                 const at::Tensor& volumes, Direction direction);
 
 // The model's ink probability map of each volume, (N, h, w) on the CPU: the last two output
 // dimensions (a 16x16 map for the Grand Prize I3D; 1x1 for a model with one output per sample).

@@ -147,7 +147,22 @@ int run_command(const OptimizeCommandOptions& o, Direction direction, const Cont
       s.erase("trace");
     summary["out"] = spec.out.string();
     print_json(summary);
-  } else if (!context.global.quiet) {
+  }
+  if (!context.global.quiet) {
+    // A hidden-layer objective that did not move at all: a channel off everywhere (ReLU) has a
+    // zero gradient for this start, which looks like a failed run otherwise.
+    for (const auto& s : record["starts"]) {
+      if (s.contains("objective") && s["steps_done"].get<int>() > 0 &&
+          s["objective"]["start"] == s["objective"]["final"]) {
+        spdlog::warn(
+            "start {}: {} did not change in {} steps: its gradient is zero here (a "
+            "channel off everywhere for this start?); try another start or channel",
+            s["index"].get<int>(), s["objective"]["text"].get<std::string>(),
+            s["steps_done"].get<int>());
+      }
+    }
+  }
+  if (!context.global.json && !context.global.quiet) {
     for (const auto& s : record["starts"]) {
       if (!s.contains("final_score")) continue;
       spdlog::info("start {}: ink probability {:.4f} -> {:.4f} (logit {:.3f} -> {:.3f}) in {}",

@@ -109,7 +109,8 @@ void write_atlas(const std::filesystem::path& path, const std::vector<AtlasTile>
   for (std::size_t i = 0; i < tiles.size(); ++i) {
     const auto d = as_dhw(tiles[i].diff);
     const int layer = atlas_tile_layer(d);
-    const double scale = std::max(1e-12, d.abs().max().item<double>());
+    const double largest = d.abs().max().item<double>();
+    const double scale = std::max(1e-12, largest);
     cv::Mat slice;
     cv::resize(diff_to_colour(d[layer], scale), slice, {w * zoom, h * zoom}, 0, 0,
                cv::INTER_NEAREST);
@@ -117,7 +118,11 @@ void write_atlas(const std::filesystem::path& path, const std::vector<AtlasTile>
     const int y = ms::gap + static_cast<int>(i / columns) * cell_h;
     ms::text(canvas, "ch " + std::to_string(tiles[i].channel) + "  z=" + std::to_string(layer), x,
              y + 12);
-    ms::text(canvas, ms::number(tiles[i].start_value) + " -> " + ms::number(tiles[i].final_value),
+    // A channel that is off everywhere for this start has a zero gradient: nothing can move it.
+    ms::text(canvas,
+             largest == 0.0
+                 ? std::string("no change: zero gradient")
+                 : ms::number(tiles[i].start_value) + " -> " + ms::number(tiles[i].final_value),
              x, y + 24);
     slice.copyTo(canvas(cv::Rect(x, y + ms::header_height, slice.cols, slice.rows)));
     const auto per_layer = d.abs().mean(at::IntArrayRef{1, 2}).to(at::kDouble).contiguous();

@@ -228,52 +228,49 @@ ModelPass run_model(const InkModel& model, const at::Tensor& input, bool with_la
   return pass;
 }
 
+at::Tensor term_values(const BoundObjective& objective, const BoundTerm& b, const at::Tensor& cells,
+                       const std::vector<std::pair<std::string, at::Tensor>>& layers,
+                       Direction direction) {
+  const auto& t = b.term;
+  switch (t.kind) {
+    case TermKind::logit:
+      return cells.mean(1);
+    case TermKind::bce:
+      return direction == Direction::maximize ? at::log_sigmoid(cells).mean(1)
+                                              : -at::log_sigmoid(-cells).mean(1);
+    case TermKind::channel: {
+      const at::Tensor& a = layer_of(layers, t.layer);
+      if (!objective.row_channels.defined()) return a.select(1, t.channel).flatten(1).mean(1);
+      // One channel per start; a batch of several ways per start repeats the starts.
+      const auto n = a.size(0);
+      at::Tensor rows = objective.row_channels;
+      if (rows.size(0) != n) rows = rows.repeat({n / rows.size(0)});
+      return a.reshape({n, a.size(1), -1}).mean(2).gather(1, rows.view({n, 1})).squeeze(1);
+    }
+    case TermKind::neuron: {
+      at::Tensor a = layer_of(layers, t.layer).select(1, t.channel);
+      for (std::size_t i = 0; a.dim() > 1; ++i) {
+        const auto at_index = i < t.position.size() ? t.position[i] : a.size(1) / 2;
+        a = a.select(1, at_index);
+      }
+      return a;
+    }
+    case TermKind::direction: {
+      const at::Tensor& a = layer_of(layers, t.layer);
+      std::vector<std::int64_t> shape(static_cast<std::size_t>(a.dim()), 1);
+      shape[1] = a.size(1);
+      return (a * b.direction.view(shape)).sum(1).flatten(1).mean(1);
+    }
+  }
+  throw Error(ErrorKind::internal, "an objective term of a kind inkgen does not know");
+}
+
 at::Tensor objective_values(const BoundObjective& objective, const at::Tensor& cells,
                             const std::vector<std::pair<std::string, at::Tensor>>& layers,
                             Direction direction) {
-  const bool up = direction == Direction::maximize;
   at::Tensor total;
   for (const auto& b : objective.terms) {
-    const auto& t = b.term;
-    at::Tensor v;
-    switch (t.kind) {
-      case TermKind::logit:
-        v = cells.mean(1);
-        break;
-      case TermKind::bce:
-        v = up ? at::log_sigmoid(cells).mean(1) : -at::log_sigmoid(-cells).mean(1);
-        break;
-      case TermKind::channel: {
-        const at::Tensor& a = layer_of(layers, t.layer);
-        if (!objective.row_channels.defined()) {
-          v = a.select(1, t.channel).flatten(1).mean(1);
-          break;
-        }
-        // One channel per start; a batch of several ways per start repeats the starts.
-        const auto n = a.size(0);
-        at::Tensor rows = objective.row_channels;
-        if (rows.size(0) != n) rows = rows.repeat({n / rows.size(0)});
-        v = a.reshape({n, a.size(1), -1}).mean(2).gather(1, rows.view({n, 1})).squeeze(1);
-        break;
-      }
-      case TermKind::neuron: {
-        at::Tensor a = layer_of(layers, t.layer).select(1, t.channel);
-        for (std::size_t i = 0; a.dim() > 1; ++i) {
-          const auto at_index = i < t.position.size() ? t.position[i] : a.size(1) / 2;
-          a = a.select(1, at_index);
-        }
-        v = a;
-        break;
-      }
-      case TermKind::direction: {
-        const at::Tensor& a = layer_of(layers, t.layer);
-        std::vector<std::int64_t> shape(static_cast<std::size_t>(a.dim()), 1);
-        shape[1] = a.size(1);
-        v = (a * b.direction.view(shape)).sum(1).flatten(1).mean(1);
-        break;
-      }
-    }
-    v = v * t.weight;
+    const at::Tensor v = term_values(objective, b, cells, layers, direction) * b.term.weight;
     total = total.defined() ? total + v : v;
   }
   return total;

@@ -75,14 +75,27 @@ std::vector<InkScore> score_volumes(const InkModel& model, const at::Tensor& vol
   return ink_scores(forward(model, volumes.to(model.device)), model.card.output_kind);
 }
 
-std::vector<double> objective_scores(const InkModel& model, const BoundObjective& objective,
-                                     const at::Tensor& volumes, Direction direction) {
+namespace {
+
+std::vector<double> as_doubles(const at::Tensor& t) {
+  const auto v = t.to(at::kCPU, at::kDouble).contiguous();
+  return std::vector<double>(v.data_ptr<double>(), v.data_ptr<double>() + v.numel());
+}
+
+}  // namespace
+
+ObjectiveScores objective_scores(const InkModel& model, const BoundObjective& objective,
+                                 const at::Tensor& volumes, Direction direction) {
   c10::NoGradGuard no_grad;
   const auto pass = run_model(model, volumes.to(model.device), objective.reads_layers);
-  const auto v = objective_values(objective, pass.output, pass.layers, direction)
-                     .to(at::kCPU, at::kDouble)
-                     .contiguous();
-  return std::vector<double>(v.data_ptr<double>(), v.data_ptr<double>() + v.numel());
+  ObjectiveScores scores;
+  scores.total = as_doubles(objective_values(objective, pass.output, pass.layers, direction));
+  if (objective.terms.size() > 1) {
+    for (const auto& term : objective.terms)
+      scores.terms.push_back(
+          as_doubles(term_values(objective, term, pass.output, pass.layers, direction)));
+  }
+  return scores;
 }
 
 at::Tensor ink_maps(const InkModel& model, const at::Tensor& volumes) {
@@ -120,12 +133,22 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
   }
   const BoundObjective objective = bind_objective(options.objective, model, options.row_channels);
   if (objective.reads_layers) {
-    result.start_objective = objective_scores(model, objective, start_here, options.direction);
+    const auto scores = objective_scores(model, objective, start_here, options.direction);
+    result.start_objective = scores.total;
     for (std::int64_t i = 0; i < starts; ++i) {
-      result.objective_texts.push_back(
-          options.row_channels.empty()
-              ? options.objective.text()
-              : with_channel(options.objective, options.row_channels[i]).text());
+      const ObjectiveSpec spec = options.row_channels.empty()
+                                     ? options.objective
+                                     : with_channel(options.objective, options.row_channels[i]);
+      result.objective_texts.push_back(spec.text());
+      if (scores.terms.empty()) continue;
+      auto& terms = result.objective_terms.emplace_back();
+      for (std::size_t j = 0; j < spec.terms.size(); ++j) {
+        OptimizeResult::TermValues v;
+        v.term = spec.terms[j].text();
+        v.weight = spec.terms[j].weight;
+        v.start = scores.terms[j][static_cast<std::size_t>(i)];
+        terms.push_back(std::move(v));
+      }
     }
   }
   const at::Tensor origin =
@@ -272,8 +295,14 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
   result.trace = std::move(trace);
   result.result = x.to(at::kCPU).contiguous();
   result.final_scores = score_volumes(model, x);
-  if (objective.reads_layers)
-    result.final_objective = objective_scores(model, objective, x, options.direction);
+  if (objective.reads_layers) {
+    const auto scores = objective_scores(model, objective, x, options.direction);
+    result.final_objective = scores.total;
+    for (std::size_t i = 0; i < result.objective_terms.size(); ++i) {
+      for (std::size_t j = 0; j < result.objective_terms[i].size(); ++j)
+        result.objective_terms[i][j].final = scores.terms[j][i];
+    }
+  }
   result.seconds = seconds_since(t0);
   return result;
 }

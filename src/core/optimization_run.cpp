@@ -97,6 +97,13 @@ void finish_start(nlohmann::json& entry, const fs::path& dir, const InkModel& mo
     entry["objective"] = {{"text", result.objective_texts[k]},
                           {"start", result.start_objective[k]},
                           {"final", result.final_objective[k]}};
+    if (!result.objective_terms.empty()) {
+      auto& terms = entry["objective"]["terms"] = nlohmann::json::array();
+      for (const auto& t : result.objective_terms[k]) {
+        terms.push_back(
+            {{"term", t.term}, {"weight", t.weight}, {"start", t.start}, {"final", t.final}});
+      }
+    }
   }
   entry.update(write_start_files(dir, model, spec, result.start[k], result.result[k],
                                  result.start_scores[k], result.final_scores[k], source));

@@ -53,6 +53,24 @@ TEST(CliHiddenLayers, MaximizeAChannelRecordsTheObjectiveItRaised) {
   EXPECT_EQ(record["starts"][0]["steps_done"], 20);
 }
 
+// A run whose objective cannot move (here a weight of 0; in practice a channel that is off
+// everywhere for the start) says so instead of passing for a run that did nothing.
+TEST(CliHiddenLayers, AnObjectiveThatCannotMoveIsNamedInAWarning) {
+  test::TempDir tmp;
+  const auto still =
+      run_inkgen({"maximize", "--from", "noise", "--model", edge_model, "--objective",
+                  "0*channel:edges:0", "--steps", "3", "--out", (tmp / "still").string()});
+  ASSERT_EQ(still.exit_code, 0) << still.err;
+  EXPECT_NE((still.out + still.err).find("did not change in 3 steps: its gradient is zero here"),
+            std::string::npos)
+      << still.out << still.err;
+  const auto moved =
+      run_inkgen({"maximize", "--from", "noise", "--model", edge_model, "--objective",
+                  "channel:edges:0", "--steps", "3", "--out", (tmp / "moved").string()});
+  ASSERT_EQ(moved.exit_code, 0) << moved.err;
+  EXPECT_EQ((moved.out + moved.err).find("did not change"), std::string::npos) << moved.err;
+}
+
 TEST(CliHiddenLayers, AWrongLayerIsAOneLineErrorNamingTheLayers) {
   test::TempDir tmp;
   const auto r = run_inkgen({"maximize", "--from", "noise", "--model", edge_model, "--objective",

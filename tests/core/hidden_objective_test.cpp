@@ -112,6 +112,20 @@ TEST(HiddenObjective, WeightsAndDirectionsCombineChannels) {
   // An ink term weighs in like any other: the pooled layer and the output agree here.
   const auto mixed = run("channel:edges:0 - 0.5*logit");
   EXPECT_GT(mixed.final_objective[0], mixed.start_objective[0]);
+
+  // A sum records each term's own value: the depth edge went up, the x edge down, and the
+  // weighted term values add up to the objective.
+  ASSERT_EQ(sum.objective_terms.size(), 1u);
+  const auto& terms = sum.objective_terms[0];
+  ASSERT_EQ(terms.size(), 2u);
+  EXPECT_EQ(terms[0].term, "channel:edges:0");
+  EXPECT_EQ(terms[1].term, "channel:edges:1");
+  EXPECT_EQ(terms[1].weight, -1.0);
+  EXPECT_GT(terms[0].final, terms[0].start + 0.03);
+  EXPECT_LT(terms[1].final, terms[1].start - 0.03);
+  EXPECT_NEAR(terms[0].final - terms[1].final, sum.final_objective[0], 1e-6);
+  EXPECT_NEAR(terms[0].start - terms[1].start, sum.start_objective[0], 1e-6);
+  EXPECT_TRUE(dir.objective_terms.empty());  // one term: its value is the objective's
 }
 
 std::string bind_error(const std::string& objective, const std::string& model = "",
