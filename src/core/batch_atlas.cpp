@@ -42,18 +42,20 @@ std::vector<fs::path> write_batch_atlases(const std::vector<BatchJob>& jobs, con
         auto tile = read_atlas_tile(dir, record["starts"][0], job->channel);
         if (!tile) break;
         tiles.push_back(std::move(*tile));
-      } catch (const Error&) {
-        break;  // a diff.tif that cannot be read: that job will be rerun
+      } catch (const std::exception&) {
+        break;  // a diff.tif or record that cannot be read: that job will be rerun
       }
       if (first.is_null()) first = record;
     }
     if (tiles.size() != members.size()) continue;
     const BatchJob& job = *members.front();
     const fs::path png = out / folder / "atlas.png";
+    const auto model = first.value("model", nlohmann::json::object());
     write_atlas(png, tiles,
-                atlas_caption(first["options"].value("layer", std::string()),
-                              first["model"].value("name", std::string()), to_string(job.source),
-                              job.optimize.steps, to_string(job.optimize.rule.kind)));
+                atlas_caption(job.options.value("layer", std::string()),
+                              model.is_object() ? model.value("name", std::string()) : "",
+                              to_string(job.source), job.optimize.steps,
+                              to_string(job.optimize.rule.kind)));
     written.push_back(png);
   }
   return written;
