@@ -16,4 +16,9 @@ enum class Overwrite { refuse, allow };
 // nor removed.
 void prepare_output_dir(const std::filesystem::path& dir, Overwrite overwrite);
 
+// The refusals of prepare_output_dir alone (a file, or a non-empty folder without --force),
+// changing nothing but an abandoned run's status: for a command to refuse before it says what it
+// will write.
+void check_output_dir(const std::filesystem::path& dir, Overwrite overwrite);
+
 }  // namespace inkgen

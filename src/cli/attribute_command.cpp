@@ -12,6 +12,7 @@
 #include "inkgen/attribution_run.hpp"
 #include "inkgen/error.hpp"
 #include "inkgen/job_plan.hpp"
+#include "inkgen/output_dir.hpp"
 #include "table_options.hpp"
 
 namespace inkgen::cli {
@@ -65,6 +66,7 @@ int run_attribute(const AttributeCommandOptions& o, const Context& context) {
 
   // --json: stdout holds the JSON alone (the log goes to stdout too).
   const bool chatty = !context.global.quiet && !context.global.json;
+  check_output_dir(spec.out, spec.overwrite);  // a refusal comes before "writing ..."
   if (chatty) {
     spdlog::info("attribute ink with '{}' on {}: {} crop(s), method {}, writing {}",
                  model.card.name, model.device.str(), starts.size(),

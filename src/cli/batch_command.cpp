@@ -52,6 +52,12 @@ int print_status(const JobPlan& plan, const fs::path& out, const std::optional<S
                                       "of a batch (or run the batch first)");
   }
   const ManifestLines manifests = read_manifests(out);
+  if (manifests.files.empty()) {
+    spdlog::warn(
+        "{} holds no manifest: no batch has run there yet (or it is not the --out of "
+        "this batch)",
+        out.string());
+  }
   const auto states = job_states(plan.jobs, manifests);
   std::map<std::string, std::size_t> counts;
   for (const char* s : {"done", "failed", "interrupted", "changed", "pending"})

@@ -72,6 +72,10 @@ int main(int argc, char** argv) {
       inkgen::cli::add_atlas_command(app, context),
   };
 
+  const std::string footer = inkgen::cli::global_options_footer(app);
+  for (const auto& command : commands)
+    command.app->footer(footer);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -82,6 +86,9 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // CLI11 says "The following arguments were not expected: 5 --step" (reversed, no hint).
+    // A mistyped command first: its options are unknown only because the command is.
+    if (const auto unknown = inkgen::cli::unknown_command_message(app, argc, argv))
+      return fail(inkgen::ErrorKind::usage, *unknown);
     if (const auto unknown = inkgen::cli::unknown_option_message(app, argc, argv))
       return fail(inkgen::ErrorKind::usage, *unknown);
     return fail(inkgen::ErrorKind::usage, std::string(e.what()) + "; see inkgen --help");

@@ -17,6 +17,7 @@
 #include "inkgen/job_plan.hpp"
 #include "inkgen/objective.hpp"
 #include "inkgen/optimization_run.hpp"
+#include "inkgen/output_dir.hpp"
 #include "inkgen/run_record.hpp"
 #include "progress_line.hpp"
 #include "table_options.hpp"
@@ -110,6 +111,7 @@ int run_command(const OptimizeCommandOptions& o, Direction direction, const Cont
   spec.options = record_settings(s, atlas ? in_single | in_atlas : in_single);
   spec.options.update({{"mode", command}, {"out", spec.out.string()}, {"force", o.force}});
 
+  check_output_dir(spec.out, spec.overwrite);  // a refusal comes before "writing ..."
   if (!context.global.quiet) {
     spdlog::info("{} ink with '{}' on {}: {} start(s), {} steps of {} (lr {}), writing {}", command,
                  model.card.name, model.device.str(), starts.size(), opt.steps,

@@ -329,6 +329,12 @@ JobPlan plan_jobs(const std::vector<JobRequest>& lines, const JobRequest& defaul
         const Segment segment = open_segment(segment_dir, LayerOrder::as_stored, t.settings.level);
         std::size_t all = 0;
         crops = auto_crops(segment, model.card, t.settings, &all);
+        if (t.settings.sample > 0 && all > 0 && all < static_cast<std::size_t>(t.settings.sample)) {
+          plan.warnings.push_back(where + "segment " + name + " has " + std::to_string(all) +
+                                  " crops inside its " + (segment.mask ? "mask" : "image") +
+                                  ", fewer than sample " + std::to_string(t.settings.sample) +
+                                  ": all " + std::to_string(all) + " taken");
+        }
         if (crops.empty()) {
           plan.warnings.push_back(where + "no " + std::to_string(model.card.width()) + "x" +
                                   std::to_string(model.card.height()) + " crop lies inside the " +

@@ -110,24 +110,27 @@ bool remove_owned(const fs::path& dir, RunLayout layout) {
 
 }  // namespace
 
-void prepare_output_dir(const fs::path& dir, Overwrite overwrite) {
+void check_output_dir(const fs::path& dir, Overwrite overwrite) {
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
     throw Error(ErrorKind::output,
                 "--out " + dir.string() + " is a file, not a folder; choose another --out");
   }
-  if (fs::is_directory(dir, ec) && !fs::is_empty(dir, ec)) {
-    if (overwrite == Overwrite::refuse) {
-      const bool abandoned = mark_abandoned_run(dir / "run.json");
-      throw Error(ErrorKind::output,
-                  "--out " + dir.string() + " already exists and is not empty" +
-                      (abandoned ? " (its run was killed while running: run.json now says "
-                                   "interrupted)"
-                                 : "") +
-                      "; choose a new --out or add --force to replace the run in it");
-    }
-    remove_owned(dir, RunLayout::run);
+  if (overwrite == Overwrite::refuse && fs::is_directory(dir, ec) && !fs::is_empty(dir, ec)) {
+    const bool abandoned = mark_abandoned_run(dir / "run.json");
+    throw Error(ErrorKind::output,
+                "--out " + dir.string() + " already exists and is not empty" +
+                    (abandoned ? " (its run was killed while running: run.json now says "
+                                 "interrupted)"
+                               : "") +
+                    "; choose a new --out or add --force to replace the run in it");
   }
+}
+
+void prepare_output_dir(const fs::path& dir, Overwrite overwrite) {
+  check_output_dir(dir, overwrite);
+  std::error_code ec;
+  if (fs::is_directory(dir, ec) && !fs::is_empty(dir, ec)) remove_owned(dir, RunLayout::run);
   make_directories(dir);
 }
 

@@ -82,10 +82,14 @@ std::vector<StartVolume> noise_starts(const ModelCard& card, int count, const No
 
 StartVolume segment_start(const ModelCard& card, const Segment& segment, const Crop& crop, int z0) {
   if (crop.width() != card.width() || crop.height() != card.height()) {
-    throw Error(ErrorKind::input, "crop " + crop.text() + " is " + std::to_string(crop.width()) +
-                                      "x" + std::to_string(crop.height()) + " but model '" +
-                                      card.name + "' takes " + std::to_string(card.width()) + "x" +
-                                      std::to_string(card.height()) + "; give a crop of that size");
+    throw Error(ErrorKind::input,
+                "crop " + crop.text() + " is " + std::to_string(crop.width()) + "x" +
+                    std::to_string(crop.height()) + " but model '" + card.name + "' takes " +
+                    std::to_string(card.width()) + "x" + std::to_string(card.height()) +
+                    "; give a crop of that size, e.g. " +
+                    Crop{crop.x1, crop.y1, crop.x1 + static_cast<int>(card.width()),
+                         crop.y1 + static_cast<int>(card.height())}
+                        .text());
   }
   if (card.channels() != 1) {
     throw Error(ErrorKind::model, "model '" + card.name + "' takes " +

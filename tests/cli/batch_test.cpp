@@ -213,7 +213,9 @@ TEST_F(BatchCli, StatusShowsFailuresAndPendingJobs) {
   EXPECT_NE(r.out.find("3 jobs: 1 done, 1 failed, 0 interrupted, 0 changed since done, 1 pending"),
             std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("failed  s1/0_0_12_12/maximize-segment (line 1): crop 0,0,12,12 is 12x12"),
+  EXPECT_NE(r.out.find("failed  s1/0_0_12_12/maximize-segment (line 1): crop 0,0,12,12 is 12x12 "
+                       "but model 'tiny-map' takes 16x16; give a crop of that size, e.g. "
+                       "0,0,16,16"),
             std::string::npos)
       << r.out;
   // --json carries each done job's scores.
@@ -227,6 +229,18 @@ TEST_F(BatchCli, StatusShowsFailuresAndPendingJobs) {
   auto missing = batch("jobs.jsonl", {"--status"});
   missing[3] = (tmp_ / "no-such-out").string();
   test::expect_one_line_error(run_inkgen(missing), 2, "does not exist, so no batch has run there");
+  // A folder with no manifest: the counts, and a warning that nothing has run there.
+  fs::create_directories(tmp_ / "empty-out");
+  missing[3] = (tmp_ / "empty-out").string();
+  const auto empty = run_inkgen(missing);
+  ASSERT_EQ(empty.exit_code, 0) << empty.err;
+  EXPECT_NE((empty.out + empty.err).find("holds no manifest: no batch has run there yet"),
+            std::string::npos)
+      << empty.out << empty.err;
+  missing.push_back("--json");
+  const auto empty_json = run_inkgen(missing);
+  EXPECT_EQ(nlohmann::json::parse(empty_json.out)["pending"], 3);  // stdout stays pure JSON
+  EXPECT_NE(empty_json.err.find("holds no manifest"), std::string::npos) << empty_json.err;
 }
 
 TEST_F(BatchCli, ProgressOverTheWholeBatchUnlessQuiet) {
@@ -243,6 +257,16 @@ TEST_F(BatchCli, ProgressOverTheWholeBatchUnlessQuiet) {
   EXPECT_EQ(quiet.exit_code, 0);
   EXPECT_TRUE(quiet.err.empty()) << quiet.err;
   EXPECT_TRUE(quiet.out.empty()) << quiet.out;
+}
+
+TEST_F(BatchCli, ASampleLargerThanASegmentsTilesSaysSo) {
+  test::write_text(tmp_ / "good.txt", "s1\n");
+  const auto r = run_inkgen(batch(
+      "good.txt", {"--crops", "auto", "--mode", "maximize", "--sample", "10", "--steps", "1"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE((r.out + r.err).find("segment s1 has 4 crops inside its"), std::string::npos) << r.out;
+  EXPECT_NE((r.out + r.err).find(", fewer than sample 10: all 4 taken"), std::string::npos)
+      << r.out;
 }
 
 TEST_F(BatchCli, SigintStopsAfterTheStepRecordsTheJobsInterruptedAndExits130) {

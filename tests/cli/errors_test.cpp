@@ -42,6 +42,20 @@ TEST_F(CliErrors, AMistypedOptionGetsTheClosestOneSuggested) {
                         "unknown option --segmnet for score; did you mean --segment?");
   expect_one_line_error(run_inkgen({"maximize", "--zzzzzzzz"}), 2,
                         "unknown option --zzzzzzzz for maximize; see inkgen maximize --help");
+  // Commands too, after global options and their values.
+  expect_one_line_error(run_inkgen({"maximze", "--from", "noise"}), 2,
+                        "unknown command maximze; did you mean maximize?");
+  expect_one_line_error(run_inkgen({"--threads", "1", "atals"}), 2,
+                        "unknown command atals; did you mean atlas?");
+}
+
+TEST_F(CliErrors, EveryCommandsHelpNamesTheGlobalOptions) {
+  for (const char* command : {"info", "score", "maximize", "batch", "atlas", "attribute"}) {
+    const auto r = run_inkgen({command, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << command;
+    for (const char* global : {"--threads", "--device", "--quiet", "--json", "--config"})
+      EXPECT_NE(r.out.find(global), std::string::npos) << command << " --help lacks " << global;
+  }
 }
 
 // tiny-nan is NaN once its input's mean falls below 0.45; with the valid range 0..0.5 the load

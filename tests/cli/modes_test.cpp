@@ -135,9 +135,13 @@ TEST_F(CliModes, TheWrittenVolumeScoresLikeTheResult) {
 TEST_F(CliModes, NeverOverwritesAPreviousRunWithoutForce) {
   ASSERT_EQ(run_inkgen(base("maximize", "noise", "run")).exit_code, 0);
   const std::string before = test::read_file(tmp_ / "run" / "run.json");
-  const auto again = run_inkgen(base("maximize", "noise", "run"));
+  auto loud = base("maximize", "noise", "run");
+  loud.erase(std::find(loud.begin(), loud.end(), "--quiet"));
+  const auto again = run_inkgen(loud);
   EXPECT_EQ(again.exit_code, 5);
   EXPECT_NE(again.err.find("--force"), std::string::npos) << again.err;
+  // The refusal comes first: nothing says it is "writing" a run it then refuses to write.
+  EXPECT_EQ((again.out + again.err).find("writing"), std::string::npos) << again.out;
   EXPECT_EQ(test::read_file(tmp_ / "run" / "run.json"), before);
   auto forced = base("minimize", "noise", "run");
   forced.push_back("--force");
