@@ -11,9 +11,7 @@
 
 #include "commands.hpp"
 #include "inkgen/atlas.hpp"
-#include "inkgen/checked_input.hpp"
 #include "inkgen/error.hpp"
-#include "inkgen/float_tiff_stack.hpp"
 #include "inkgen/job_plan.hpp"
 #include "inkgen/objective.hpp"
 #include "inkgen/optimization_run.hpp"
