@@ -9,10 +9,10 @@
 #include <sstream>
 
 #include "commands.hpp"
-#include "inkgen/attribution_run.hpp"
-#include "inkgen/error.hpp"
-#include "inkgen/job_plan.hpp"
-#include "inkgen/output_dir.hpp"
+#include "inkgen/batch/job_plan.hpp"
+#include "inkgen/common/error.hpp"
+#include "inkgen/common/output_dir.hpp"
+#include "inkgen/evaluate/attribution_run.hpp"
 #include "table_options.hpp"
 
 namespace inkgen::cli {

@@ -7,13 +7,13 @@
 
 #include "batch_progress.hpp"
 #include "commands.hpp"
-#include "inkgen/batch_run.hpp"
-#include "inkgen/batch_status.hpp"
-#include "inkgen/device.hpp"
-#include "inkgen/error.hpp"
-#include "inkgen/job_plan.hpp"
-#include "inkgen/jobs_file.hpp"
-#include "inkgen/manifest.hpp"
+#include "inkgen/batch/batch_run.hpp"
+#include "inkgen/batch/batch_status.hpp"
+#include "inkgen/batch/job_plan.hpp"
+#include "inkgen/common/error.hpp"
+#include "inkgen/jobs/jobs_file.hpp"
+#include "inkgen/jobs/manifest.hpp"
+#include "inkgen/model/device.hpp"
 #include "table_options.hpp"
 
 namespace inkgen::cli {

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "inkgen/batch_run.hpp"
+#include "inkgen/batch/batch_run.hpp"
 
 namespace inkgen::cli {
 

@@ -18,13 +18,13 @@
 #include <sstream>
 
 #include "commands.hpp"
-#include "inkgen/device.hpp"
-#include "inkgen/error.hpp"
-#include "inkgen/flop_counter.hpp"
-#include "inkgen/optimization.hpp"
-#include "inkgen/process_memory.hpp"
-#include "inkgen/start_volume.hpp"
-#include "inkgen/version.hpp"
+#include "inkgen/common/error.hpp"
+#include "inkgen/common/version.hpp"
+#include "inkgen/model/device.hpp"
+#include "inkgen/model/flop_counter.hpp"
+#include "inkgen/model/process_memory.hpp"
+#include "inkgen/optimize/optimization.hpp"
+#include "inkgen/optimize/start_volume.hpp"
 
 namespace inkgen::cli {
 

@@ -8,10 +8,10 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "inkgen/cpu_threads.hpp"
-#include "inkgen/device.hpp"
-#include "inkgen/error.hpp"
-#include "inkgen/job_plan.hpp"
+#include "inkgen/batch/job_plan.hpp"
+#include "inkgen/common/cpu_threads.hpp"
+#include "inkgen/common/error.hpp"
+#include "inkgen/model/device.hpp"
 
 namespace inkgen::cli {
 

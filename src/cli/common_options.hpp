@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "inkgen/ink_model.hpp"
+#include "inkgen/model/ink_model.hpp"
 #include "table_options.hpp"
 
 namespace inkgen::cli {

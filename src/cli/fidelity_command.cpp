@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "commands.hpp"
-#include "inkgen/fidelity.hpp"
+#include "inkgen/evaluate/fidelity.hpp"
 
 namespace inkgen::cli {
 

@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "commands.hpp"
-#include "inkgen/version.hpp"
+#include "inkgen/common/version.hpp"
 
 namespace inkgen::cli {
 

@@ -3,7 +3,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
-#include "inkgen/checked_input.hpp"
+#include "inkgen/common/checked_input.hpp"
 
 namespace inkgen::cli {
 

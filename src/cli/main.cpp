@@ -12,9 +12,9 @@
 #include <new>
 
 #include "commands.hpp"
-#include "inkgen/allocator_tuning.hpp"
-#include "inkgen/error.hpp"
-#include "inkgen/version.hpp"
+#include "inkgen/common/allocator_tuning.hpp"
+#include "inkgen/common/error.hpp"
+#include "inkgen/common/version.hpp"
 #include "json_config.hpp"
 #include "option_suggestion.hpp"
 

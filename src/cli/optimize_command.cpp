@@ -10,13 +10,13 @@
 #include <sstream>
 
 #include "commands.hpp"
-#include "inkgen/atlas.hpp"
-#include "inkgen/error.hpp"
-#include "inkgen/job_plan.hpp"
-#include "inkgen/objective.hpp"
-#include "inkgen/optimization_run.hpp"
-#include "inkgen/output_dir.hpp"
-#include "inkgen/run_record.hpp"
+#include "inkgen/batch/job_plan.hpp"
+#include "inkgen/common/error.hpp"
+#include "inkgen/common/output_dir.hpp"
+#include "inkgen/evaluate/atlas.hpp"
+#include "inkgen/optimize/objective.hpp"
+#include "inkgen/run/optimization_run.hpp"
+#include "inkgen/run/run_record.hpp"
 #include "progress_line.hpp"
 #include "table_options.hpp"
 

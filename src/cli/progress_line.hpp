@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "inkgen/optimization.hpp"
+#include "inkgen/optimize/optimization.hpp"
 
 namespace inkgen::cli {
 

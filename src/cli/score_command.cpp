@@ -5,12 +5,12 @@
 #include <memory>
 
 #include "commands.hpp"
-#include "inkgen/crop.hpp"
-#include "inkgen/depth_check.hpp"
-#include "inkgen/error.hpp"
-#include "inkgen/job_plan.hpp"
-#include "inkgen/optimization.hpp"
-#include "inkgen/start_volume.hpp"
+#include "inkgen/batch/job_plan.hpp"
+#include "inkgen/common/error.hpp"
+#include "inkgen/evaluate/depth_check.hpp"
+#include "inkgen/io/crop.hpp"
+#include "inkgen/optimize/optimization.hpp"
+#include "inkgen/optimize/start_volume.hpp"
 
 namespace inkgen::cli {
 

@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "commands.hpp"
-#include "inkgen/error.hpp"
-#include "inkgen/segment.hpp"
-#include "inkgen/synthetic_segment.hpp"
+#include "inkgen/common/error.hpp"
+#include "inkgen/io/segment.hpp"
+#include "inkgen/synth/synthetic_segment.hpp"
 
 namespace inkgen::cli {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "inkgen/error.hpp"
+#include "inkgen/common/error.hpp"
 
 namespace inkgen::cli {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "inkgen/option_table.hpp"
+#include "inkgen/options/option_table.hpp"
 
 namespace inkgen::cli {
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include "inkgen/float_tiff_stack.hpp"
+#include "inkgen/io/float_tiff_stack.hpp"
 #include "test_support.hpp"
 
 namespace inkgen {

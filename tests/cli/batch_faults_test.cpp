@@ -16,7 +16,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
 
-#include "inkgen/manifest.hpp"
+#include "inkgen/jobs/manifest.hpp"
 #include "test_support.hpp"
 
 namespace inkgen {

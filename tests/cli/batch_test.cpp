@@ -9,7 +9,7 @@
 #include <set>
 #include <thread>
 
-#include "inkgen/manifest.hpp"
+#include "inkgen/jobs/manifest.hpp"
 #include "test_support.hpp"
 
 namespace inkgen {

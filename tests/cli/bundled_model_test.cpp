@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include "inkgen/ink_model.hpp"
+#include "inkgen/model/ink_model.hpp"
 #include "test_support.hpp"
 
 namespace inkgen {

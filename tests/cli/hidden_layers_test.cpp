@@ -7,7 +7,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
-#include "inkgen/manifest.hpp"
+#include "inkgen/jobs/manifest.hpp"
 #include "test_support.hpp"
 
 namespace inkgen {

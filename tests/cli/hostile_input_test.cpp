@@ -9,7 +9,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
 
-#include "inkgen/cpu_threads.hpp"
+#include "inkgen/common/cpu_threads.hpp"
 #include "test_support.hpp"
 
 namespace inkgen {

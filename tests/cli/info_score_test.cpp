@@ -4,10 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "inkgen/ink_model.hpp"
-#include "inkgen/ink_score.hpp"
-#include "inkgen/segment.hpp"
-#include "inkgen/volume_tensor.hpp"
+#include "inkgen/io/segment.hpp"
+#include "inkgen/model/ink_model.hpp"
+#include "inkgen/model/ink_score.hpp"
+#include "inkgen/optimize/volume_tensor.hpp"
 #include "test_support.hpp"
 
 namespace inkgen {

@@ -10,10 +10,10 @@
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
 
-#include "inkgen/float_tiff_stack.hpp"
-#include "inkgen/ink_model.hpp"
-#include "inkgen/segment.hpp"
-#include "inkgen/value_scale.hpp"
+#include "inkgen/card/value_scale.hpp"
+#include "inkgen/io/float_tiff_stack.hpp"
+#include "inkgen/io/segment.hpp"
+#include "inkgen/model/ink_model.hpp"
 #include "test_support.hpp"
 
 namespace inkgen {

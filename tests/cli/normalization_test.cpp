@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "inkgen/segment.hpp"
+#include "inkgen/io/segment.hpp"
 #include "test_support.hpp"
 
 namespace inkgen {

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include "inkgen/segment.hpp"
+#include "inkgen/io/segment.hpp"
 #include "test_support.hpp"
 
 namespace inkgen {

@@ -5,11 +5,11 @@
 #include <cstdint>
 #include <string>
 
-#include "inkgen/crop.hpp"
-#include "inkgen/error.hpp"
-#include "inkgen/jobs_file.hpp"
-#include "inkgen/manifest.hpp"
-#include "inkgen/shard.hpp"
+#include "inkgen/common/error.hpp"
+#include "inkgen/io/crop.hpp"
+#include "inkgen/jobs/jobs_file.hpp"
+#include "inkgen/jobs/manifest.hpp"
+#include "inkgen/jobs/shard.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

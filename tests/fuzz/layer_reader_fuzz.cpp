@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "inkgen/error.hpp"
-#include "inkgen/layer_image.hpp"
+#include "inkgen/common/error.hpp"
+#include "inkgen/io/layer_image.hpp"
 
 namespace {
 

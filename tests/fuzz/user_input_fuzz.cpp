@@ -7,10 +7,10 @@
 #include <cstdint>
 #include <string>
 
-#include "inkgen/checked_input.hpp"
-#include "inkgen/error.hpp"
-#include "inkgen/model_card.hpp"
-#include "inkgen/value_scale.hpp"
+#include "inkgen/card/model_card.hpp"
+#include "inkgen/card/value_scale.hpp"
+#include "inkgen/common/checked_input.hpp"
+#include "inkgen/common/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

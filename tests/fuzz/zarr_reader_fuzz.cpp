@@ -11,8 +11,8 @@
 #include <fstream>
 #include <string>
 
-#include "inkgen/error.hpp"
-#include "inkgen/zarr_array.hpp"
+#include "inkgen/common/error.hpp"
+#include "inkgen/io/zarr_array.hpp"
 
 namespace {
 

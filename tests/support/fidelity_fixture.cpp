@@ -5,8 +5,8 @@
 #include <cmath>
 #include <fstream>
 
-#include "inkgen/diff_writer.hpp"
-#include "inkgen/segment_writer.hpp"
+#include "inkgen/io/segment_writer.hpp"
+#include "inkgen/run/diff_writer.hpp"
 #include "test_support.hpp"
 
 namespace inkgen::test {

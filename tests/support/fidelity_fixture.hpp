@@ -6,9 +6,9 @@
 #include <opencv2/core/mat.hpp>
 #include <string>
 
-#include "inkgen/crop.hpp"
-#include "inkgen/fidelity.hpp"
-#include "inkgen/raw_volume.hpp"
+#include "inkgen/evaluate/fidelity.hpp"
+#include "inkgen/io/crop.hpp"
+#include "inkgen/io/raw_volume.hpp"
 
 namespace inkgen::test {
 

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "inkgen/ink_model.hpp"
-#include "inkgen/start_volume.hpp"
+#include "inkgen/model/ink_model.hpp"
+#include "inkgen/optimize/start_volume.hpp"
 
 namespace inkgen::test {
 

@@ -12,7 +12,7 @@
 #include <random>
 #include <sstream>
 
-#include "inkgen/segment_writer.hpp"
+#include "inkgen/io/segment_writer.hpp"
 
 namespace inkgen::test {
 

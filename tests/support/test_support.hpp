@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "inkgen/raw_volume.hpp"
+#include "inkgen/io/raw_volume.hpp"
 
 namespace inkgen::test {
 
