@@ -24,5 +24,6 @@ Command add_bench_command(CLI::App& parent, const Context& context);
 Command add_fidelity_command(CLI::App& parent, const Context& context);
 Command add_attribute_command(CLI::App& parent, const Context& context);
 Command add_atlas_command(CLI::App& parent, const Context& context);
+Command add_report_command(CLI::App& parent, const Context& context);
 
 }  // namespace inkgen::cli

@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
       inkgen::cli::add_fidelity_command(app, context),
       inkgen::cli::add_attribute_command(app, context),
       inkgen::cli::add_atlas_command(app, context),
+      inkgen::cli::add_report_command(app, context),
   };
 
   const std::string footer = inkgen::cli::global_options_footer(app);

@@ -21,7 +21,7 @@ enum class RunLayout { run, start, png_slices, tif_slices, volume, snapshots, fi
 
 // Everything a run writes, declared once (README "What a run writes"; the writers are
 // optimization_run, attribution_run, slice_stack_writer, diff_writer, segment_writer,
-// montage_writer and run_record): in a folder of layout `in`, an entry whose whole name
+// montage_writer, run_record and run_report): in a folder of layout `in`, an entry whose whole name
 // matches `name` (an ECMAScript regular expression) is inkgen's when it is a `is` (a file or that
 // folder). A run folder holds what a start folder holds, and the start folders of a run of several
 // starts. Slice files have as many digits as the depth needs (layer_file_name); start folders three
@@ -34,7 +34,8 @@ struct OwnedName {
 
 constexpr OwnedName owned_names[] = {
     {RunLayout::run, "[0-9]{3,}", RunLayout::start},
-    {RunLayout::start, "run\\.json|montage\\.png|diff\\.tif|attribution\\.tif", RunLayout::file},
+    {RunLayout::start, "run\\.json|montage\\.png|diff\\.tif|attribution\\.tif|report\\.html",
+     RunLayout::file},
     {RunLayout::start, "start|result|diff|attribution", RunLayout::png_slices},
     {RunLayout::start, "volume", RunLayout::volume},
     {RunLayout::start, "snapshots", RunLayout::snapshots},
