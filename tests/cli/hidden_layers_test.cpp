@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -223,12 +225,21 @@ TEST(CliHiddenLayers, ABatchAtlasLineRunsAJobPerChannelAndDrawsTheAtlas) {
         << "channel " << k;
   }
 
-  // Resuming runs nothing and draws the atlases again from the runs on disk.
+  // Resuming runs nothing and draws a missing atlas again from the runs on disk; one that is
+  // newer than its jobs' records is left as it is (not read and drawn again).
   std::filesystem::remove(atlas / "atlas.png");
+  const auto named_drawn = std::filesystem::last_write_time(named / "atlas.png");
   const auto again = batch("out", {});
   EXPECT_EQ(again["done"], 0);
   EXPECT_EQ(again["skipped"], 3);
+  EXPECT_EQ(again["atlases"].size(), 2u) << again.dump();
   EXPECT_TRUE(std::filesystem::is_regular_file(atlas / "atlas.png"));
+  EXPECT_EQ(std::filesystem::last_write_time(named / "atlas.png"), named_drawn);
+  // A job's record written after its atlas: the atlas is drawn again.
+  std::filesystem::last_write_time(named / "channel-1" / "run.json",
+                                   named_drawn + std::chrono::seconds(5));
+  batch("out", {});
+  EXPECT_GT(std::filesystem::last_write_time(named / "atlas.png"), named_drawn);
 
   // Shards split an atlas's channels; the shard that completes an atlas draws it.
   const auto shard0 = batch("sharded", {"--shard", "0/2"});  // jobs 0 and 2

@@ -24,6 +24,20 @@ nlohmann::json done_record(const fs::path& folder) {
   return record;
 }
 
+// An atlas drawn after each of its jobs last wrote its record shows what they hold: a resume or
+// another shard need not read every job's diff again to draw it the same.
+bool up_to_date(const fs::path& png, const std::vector<const BatchJob*>& members,
+                const fs::path& out) {
+  std::error_code ec;
+  const auto drawn = fs::last_write_time(png, ec);
+  if (ec) return false;
+  for (const BatchJob* job : members) {
+    const auto written = fs::last_write_time(out / job->key / "run.json", ec);
+    if (ec || written > drawn) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::vector<fs::path> write_batch_atlases(const std::vector<BatchJob>& jobs, const fs::path& out) {
@@ -32,6 +46,11 @@ std::vector<fs::path> write_batch_atlases(const std::vector<BatchJob>& jobs, con
     if (!job.atlas.empty() && !job.failure) atlases[job.atlas].push_back(&job);
   std::vector<fs::path> written;
   for (const auto& [folder, members] : atlases) {
+    const fs::path png = out / folder / "atlas.png";
+    if (up_to_date(png, members, out)) {
+      written.push_back(png);
+      continue;
+    }
     std::vector<AtlasTile> tiles;
     nlohmann::json first;
     for (const BatchJob* job : members) {
@@ -49,7 +68,6 @@ std::vector<fs::path> write_batch_atlases(const std::vector<BatchJob>& jobs, con
     }
     if (tiles.size() != members.size()) continue;
     const BatchJob& job = *members.front();
-    const fs::path png = out / folder / "atlas.png";
     const auto model = first.value("model", nlohmann::json::object());
     write_atlas(png, tiles,
                 atlas_caption(job.options.value("layer", std::string()),
