@@ -115,7 +115,14 @@ int run_command(const OptimizeCommandOptions& o, Direction direction, const Cont
                  model.card.name, model.device.str(), starts.size(), opt.steps,
                  to_string(opt.rule.kind), opt.rule.lr, spec.out.string());
   }
-  ProgressLine progress(context.global.quiet);
+  if (!context.global.quiet &&
+      (opt.regularizers.robust != Robustness::off || opt.regularizers.jitter > 0)) {
+    spdlog::info(
+        "the progress scores are of the volume as the model saw it at each step (shifted or "
+        "transformed by --robust/--jitter); the final scores are of the result itself");
+  }
+  ProgressLine progress(context.global.quiet,
+                        ProgressWatch(opt.direction, opt.stop_at.has_value()));
   OptimizeCallbacks callbacks;
   callbacks.on_report = [&](const StepReport& r) { progress.report(r); };
   callbacks.stop = &context.stop_requested;

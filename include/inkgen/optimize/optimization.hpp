@@ -27,6 +27,10 @@ struct StepReport {
   int steps = 0;
   double seconds = 0.0;
   std::vector<InkScore> scores;  // one per start, at this step
+  // Which starts these are, when a run optimizes its starts in several batches: scores[0] is
+  // start first_start of total_starts. total_starts 0: the scores are all of the run's starts.
+  std::size_t first_start = 0;
+  std::size_t total_starts = 0;
 };
 
 struct OptimizeCallbacks {

@@ -21,7 +21,21 @@ struct MontageContent {
   at::Tensor ink_before;             // (h, w) ink probability maps of the model; undefined: none
   at::Tensor ink_after;
   std::vector<double> depth_profile;  // mean |diff| per layer; empty: none
+  std::vector<int> layer_numbers;  // the segment's layer of each slice; empty: the window's index
 };
+
+// Rows and columns at the bottom and right edges of a (D, H, W) diff that never change, in any
+// slice, while something else does: the part of a crop the model's output does not depend on
+// (its stride or padding leaves it unread). {0, 0} when none, or when nothing changed at all.
+struct UntouchedBorder {
+  int rows = 0;
+  int cols = 0;
+};
+UntouchedBorder untouched_border(const at::Tensor& diff);
+
+// The lines a montage adds under its caption: which slices it shows when not all, and an
+// untouched border explained.
+std::vector<std::string> montage_notes(const MontageContent& content);
 
 // Writes the montage as one PNG, atomically.
 void write_montage(const std::filesystem::path& path, const MontageContent& content);

@@ -55,7 +55,9 @@ StartVolume noise_start(const ModelCard& card, const NoiseSpec& given, std::uint
                     {"noise", "sheet"},
                     {"texture", textured ? "profile_sd x smooth noise" : "uniform"},
                     {"range", {lo, hi}},
-                    {"seed", s}};
+                    {"seed", s},
+                    {"run_seed", seed},
+                    {"index", index}};
     return start;
   }
   const double lo = noise.range ? (*noise.range)[0] : card.range_lo;
@@ -67,8 +69,9 @@ StartVolume noise_start(const ModelCard& card, const NoiseSpec& given, std::uint
                                       std::to_string(card.range_hi) + "]");
   }
   start.values = make_noise(noise.kind, shape, lo, hi, s);
-  start.source = {
-      {"kind", "noise"}, {"noise", to_string(noise.kind)}, {"range", {lo, hi}}, {"seed", s}};
+  start.source = {{"kind", "noise"},   {"noise", to_string(noise.kind)},
+                  {"range", {lo, hi}}, {"seed", s},
+                  {"run_seed", seed},  {"index", index}};
   return start;
 }
 
@@ -140,6 +143,12 @@ std::string describe_source(const nlohmann::json& source) {
            std::to_string(c[1].get<int>()) + "," + std::to_string(c[2].get<int>()) + "," +
            std::to_string(c[3].get<int>()) + " z0 " + std::to_string(source["z0"].get<int>()) +
            (source.value("layer_order", "") == "reversed" ? " (layers reversed)" : "");
+  }
+  // The seed the user gave, and which start of it: the start's own seed is derived from both.
+  if (source.contains("run_seed")) {
+    return source.value("noise", "uniform") + " noise start " +
+           std::to_string(source.value("index", 0)) + " of --seed " +
+           std::to_string(source.value("run_seed", 0ull));
   }
   return source.value("noise", "uniform") + " noise, seed " +
          std::to_string(source.value("seed", 0ull));

@@ -107,6 +107,53 @@ cv::Mat profile_plot(const std::vector<double>& profile, int tile_w, int tile_h)
   return out;
 }
 
+UntouchedBorder untouched_border(const at::Tensor& diff) {
+  const auto moved = dhw_on_cpu(diff, at::kDouble).abs().sum(0) > 0;  // (H, W)
+  UntouchedBorder border;
+  if (!moved.any().item<bool>()) return border;
+  const auto rows_moved = moved.any(1), cols_moved = moved.any(0);
+  while (border.rows < rows_moved.size(0) && !rows_moved[-1 - border.rows].item<bool>())
+    ++border.rows;
+  while (border.cols < cols_moved.size(0) && !cols_moved[-1 - border.cols].item<bool>())
+    ++border.cols;
+  return border;
+}
+
+namespace {
+
+std::string layer_name(const MontageContent& c, int z) {
+  return z < static_cast<int>(c.layer_numbers.size()) ? std::to_string(c.layer_numbers[z])
+                                                      : std::to_string(z);
+}
+
+std::string plural(int n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+}  // namespace
+
+std::vector<std::string> montage_notes(const MontageContent& c) {
+  std::vector<std::string> notes;
+  const int depth = static_cast<int>(dhw_on_cpu(c.start).size(0));
+  const auto slices = montage_slices(depth, c.max_rows);
+  if (static_cast<int>(slices.size()) < depth) {
+    std::string shown;
+    for (const int z : slices)
+      shown += (shown.empty() ? "" : ", ") + layer_name(c, z);
+    notes.push_back(std::to_string(slices.size()) + " of " + std::to_string(depth) +
+                    " layers shown (" + shown + "); every layer is in start/, result/, diff/");
+  }
+  const auto border = untouched_border(c.result - c.start);
+  if (border.rows > 0 || border.cols > 0) {
+    std::string edge;
+    if (border.rows > 0) edge = "the last " + plural(border.rows, "row", "rows");
+    if (border.cols > 0)
+      edge += (edge.empty() ? "the last " : " and ") + plural(border.cols, "column", "columns");
+    notes.push_back(edge + " never change: the model's output does not depend on them");
+  }
+  return notes;
+}
+
 std::vector<int> montage_slices(int depth, int max_rows) {
   std::vector<int> slices;
   if (depth <= max_rows) {
@@ -131,23 +178,28 @@ void write_montage(const std::filesystem::path& path, const MontageContent& c) {
   const auto slices = montage_slices(depth, c.max_rows);
   const int rows = static_cast<int>(slices.size());
   const int width = label_width + 3 * (tile_w + gap) + gap;
-  const int caption_height = (static_cast<int>(c.caption.size()) + 1) * line_height + gap;
+  std::vector<std::string> lines = c.caption;
+  for (auto& note : montage_notes(c))
+    lines.push_back(std::move(note));
+  // One line for the colour bar's numbers, one for the grey scale, then the caption.
+  const int caption_height = (static_cast<int>(lines.size()) + 2) * line_height + gap;
   const bool extras = c.ink_before.defined() || !c.depth_profile.empty();
   const int extras_height = extras ? header_height + tile_h + gap : 0;
   const int height = header_height + rows * (tile_h + gap) + extras_height + caption_height + 16;
   int widest = 0;
-  for (const auto& line : c.caption)
+  for (const auto& line : lines)
     widest = std::max(widest, text_width(line));
   cv::Mat canvas = montage_style::canvas(height, std::max({width, widest, 420}));
 
   const int col[3] = {label_width, label_width + tile_w + gap, label_width + 2 * (tile_w + gap)};
+  text(canvas, c.layer_numbers.empty() ? "z" : "layer", 6, 18);
   text(canvas, "start", col[0], 18);
   text(canvas, "result", col[1], 18);
   text(canvas, "diff (+-" + number(c.diff_scale) + ")", col[2], 18);
   for (int r = 0; r < rows; ++r) {
     const int z = slices[r];
     const int y = header_height + r * (tile_h + gap);
-    text(canvas, "z=" + std::to_string(z), 6, y + tile_h / 2 + 5);
+    text(canvas, layer_name(c, z), 6, y + tile_h / 2 + 5);
     cv::Mat tiles[3];
     cv::cvtColor(slice_to_gray8(start.select(0, z), c.lo, c.hi), tiles[0], cv::COLOR_GRAY2BGR);
     cv::cvtColor(slice_to_gray8(result.select(0, z), c.lo, c.hi), tiles[1], cv::COLOR_GRAY2BGR);
@@ -162,27 +214,49 @@ void write_montage(const std::filesystem::path& path, const MontageContent& c) {
   if (extras) {
     const int middle = depth / 2;
     if (c.ink_before.defined()) {
-      text(canvas, "ink before, z=" + std::to_string(middle), col[0], y + 18);
-      text(canvas, "ink after", col[1], y + 18);
-      ink_overlay(start.select(0, middle), c.ink_before, c.lo, c.hi, tile_w, tile_h)
-          .copyTo(canvas(cv::Rect(col[0], y + header_height, tile_w, tile_h)));
-      ink_overlay(result.select(0, middle), c.ink_after, c.lo, c.hi, tile_w, tile_h)
-          .copyTo(canvas(cv::Rect(col[1], y + header_height, tile_w, tile_h)));
+      // A model with one score per crop has no map to paint: its score is written instead.
+      const bool scalar = c.ink_before.numel() == 1;
+      text(canvas, "ink before", col[0], y + 18);
+      text(canvas, "after, layer " + layer_name(c, middle), col[1], y + 18);
+      const at::Tensor* maps[2] = {&c.ink_before, &c.ink_after};
+      const at::Tensor* volumes[2] = {&start, &result};
+      for (int i = 0; i < 2; ++i) {
+        const cv::Rect tile(col[i], y + header_height, tile_w, tile_h);
+        const at::Tensor slice = volumes[i]->select(0, middle);
+        ink_overlay(slice, scalar ? at::zeros({1, 1}) : *maps[i], c.lo, c.hi, tile_w, tile_h)
+            .copyTo(canvas(tile));
+        if (scalar) {
+          cv::rectangle(canvas, {tile.x, tile.y + tile_h / 2 - 16},
+                        {tile.x + tile_w - 1, tile.y + tile_h / 2 + 8}, cv::Scalar(38, 38, 38),
+                        cv::FILLED);
+          text(canvas, "p = " + fixed(maps[i]->item<double>(), 4), tile.x + 6,
+               tile.y + tile_h / 2 + 2);
+        }
+      }
     }
     if (!c.depth_profile.empty()) {
-      text(canvas, "|diff| per layer", col[2], y + 18);
+      const double top = *std::max_element(c.depth_profile.begin(), c.depth_profile.end());
+      text(canvas, "|diff| 0.." + number(top), col[2], y + 18);
       profile_plot(c.depth_profile, tile_w, tile_h)
           .copyTo(canvas(cv::Rect(col[2], y + header_height, tile_w, tile_h)));
+      // Its depth axis: the first and the last layer, at the ends of the bars.
+      text(canvas, layer_name(c, 0), col[2] + 3, y + header_height + 13);
+      text(canvas, layer_name(c, depth - 1), col[2] + 3, y + header_height + tile_h - 4);
     }
     y += extras_height;
   }
-  // A colour bar for the diff and the grey scale's meaning, then the caption.
+  // A colour bar for the diff with its numbers and the grey scale's meaning, then the caption.
   y += 4;
-  colour_bar(canvas, col[2], y, std::min(tile_w, 200));
+  const int bar_w = std::min(tile_w, 200);
+  colour_bar(canvas, col[2], y, bar_w);
+  // Its ends in numbers (white, the middle, is 0).
+  text(canvas, "-" + number(c.diff_scale), col[2], y + 24);
+  const std::string plus = "+" + number(c.diff_scale);
+  text(canvas, plus, col[2] + bar_w - text_width(plus) + 12, y + 24);
   text(canvas, "grey: " + number(c.lo) + " (black) .. " + number(c.hi) + " (white)", col[0],
        y + 10);
-  y += 16 + line_height;
-  for (const auto& line : c.caption) {
+  y += 16 + 2 * line_height;
+  for (const auto& line : lines) {
     text(canvas, line, 6, y);
     y += line_height;
   }

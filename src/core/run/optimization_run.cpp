@@ -54,6 +54,10 @@ nlohmann::json write_start_files(const fs::path& dir, const InkModel& model, con
   montage.ink_before = maps[0];
   montage.ink_after = maps[1];
   montage.depth_profile = profile;
+  if (source.value("kind", "") == "segment") {
+    for (int64_t z = 0; z < start.size(-3); ++z)
+      montage.layer_numbers.push_back(source["layers"][0].get<int>() + static_cast<int>(z));
+  }
   montage.caption = {std::string(to_string(spec.optimize.direction)) + " ink, " + card.name +
                          ", from " + describe_source(source),
                      "ink probability " + fixed(start_score.probability, 4) + " -> " +
@@ -161,6 +165,14 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
       }
 
       OptimizeCallbacks chunk_callbacks = callbacks;
+      if (n < count && callbacks.on_report) {
+        chunk_callbacks.on_report = [&, first](const StepReport& r) {
+          StepReport labelled = r;
+          labelled.first_start = first;
+          labelled.total_starts = count;
+          callbacks.on_report(labelled);
+        };
+      }
       chunk_callbacks.on_snapshot = [&](int step, const at::Tensor& volume) {
         for (std::size_t i = 0; i < n; ++i) {
           write_slice_stack(snapshot_folder(start_folder(spec.out, first + i, count), step),
