@@ -2,6 +2,8 @@
 // resumable (a manifest of finished jobs) and shardable (--shard i/n, e.g. a Slurm job array).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <iostream>
 #include <memory>
 
@@ -100,6 +102,28 @@ int print_status(const JobPlan& plan, const fs::path& out, const std::optional<S
             << counts["changed"] << " changed since done, " << counts["pending"]
             << " pending (from " << manifests.files.size() << " manifest"
             << (manifests.files.size() == 1 ? "" : "s") << ")" << std::endl;
+  // The done jobs' ink probabilities in one line; every job's own are in --json and the report.
+  double before = 0, after = 0, lowest = 1, highest = 0;
+  std::size_t scored = 0;
+  for (const auto& j : jobs) {
+    if (j["state"] != "done" || !j.contains("start_score") || !j.contains("final_score")) continue;
+    const double p0 = j["start_score"].value("probability", 0.0);
+    const double p1 = j["final_score"].value("probability", 0.0);
+    before += p0;
+    after += p1;
+    lowest = std::min(lowest, p1);
+    highest = std::max(highest, p1);
+    ++scored;
+  }
+  if (scored > 0) {
+    char line[160];
+    std::snprintf(line, sizeof line,
+                  "  done: ink probability %.4f -> %.4f on average over %zu job%s (final "
+                  "%.4f..%.4f)",
+                  before / static_cast<double>(scored), after / static_cast<double>(scored), scored,
+                  scored == 1 ? "" : "s", lowest, highest);
+    std::cout << line << "; every job's: --json, or inkgen report " << out.string() << std::endl;
+  }
   for (const auto& j : jobs) {
     if (j["state"] == "done" || j["state"] == "pending") continue;
     std::cout << "  " << j["state"].get<std::string>() << "  " << j["key"].get<std::string>()

@@ -218,7 +218,9 @@ TEST_F(BatchCli, StatusShowsFailuresAndPendingJobs) {
                        "0,0,16,16"),
             std::string::npos)
       << r.out;
-  // --json carries each done job's scores.
+  // The done job's scores in a line; --json carries each done job's.
+  EXPECT_NE(r.out.find("  done: ink probability "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" on average over 1 job (final "), std::string::npos) << r.out;
   const auto j = nlohmann::json::parse(run_inkgen(batch("jobs.jsonl", {"--status", "--json"})).out);
   std::size_t scored = 0;
   for (const auto& job : j["jobs"])
