@@ -33,8 +33,12 @@ TEST(BundledModel, LoadsWithItsCard) {
 
   const auto& metrics = card.json.at("metrics");
   EXPECT_GT(metrics.at("heldout_pixel_auc").get<double>(), 0.9);
-  EXPECT_GT(metrics.at("heldout_f05").get<double>(), 0.0);
-  EXPECT_TRUE(metrics.contains("threshold"));
+  // F0.5 of a model that finds the synthetic ink (0.70 for the bundled one). Marking every pixel
+  // ink scores 1.25p/(0.25p+1) for an ink share p: under 0.5 unless ink covers 44 % of the papyrus.
+  EXPECT_GT(metrics.at("heldout_f05").get<double>(), 0.5);
+  EXPECT_LE(metrics.at("heldout_f05").get<double>(), 1.0);
+  EXPECT_GT(metrics.at("threshold").get<double>(), 0.0);
+  EXPECT_LT(metrics.at("threshold").get<double>(), 1.0);
   EXPECT_GT(metrics.at("heldout_segments").get<int>(), 0);
   const auto& training = card.json.at("training");
   EXPECT_NE(training.at("command").get<std::string>().find("train_bundled.py"), std::string::npos);
