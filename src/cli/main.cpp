@@ -2,14 +2,11 @@
 // errors into one-line messages with documented exit codes; the work is in the core library.
 #include <spdlog/spdlog.h>
 
-#include <c10/util/Exception.h>
 #include <torch/version.h>
 
 #include <atomic>
 #include <csignal>
-#include <filesystem>
 #include <iostream>
-#include <new>
 
 #include "commands.hpp"
 #include "inkgen/common/allocator_tuning.hpp"
@@ -31,13 +28,6 @@ extern "C" void on_stop_signal(int) {
 int fail(inkgen::ErrorKind kind, const std::string& message) {
   std::cerr << "inkgen: error: " << message << std::endl;
   return inkgen::exit_code(kind);
-}
-
-// Not a bug in inkgen: the request was larger than this machine.
-int out_of_memory(const std::string& reason) {
-  return fail(inkgen::ErrorKind::usage,
-              "out of memory (" + reason +
-                  "); give a smaller --batch, fewer crops per run, or a machine with more memory");
 }
 
 }  // namespace
@@ -101,21 +91,8 @@ int main(int argc, char** argv) {
       if (command.app->parsed()) return command.run();
     }
     return fail(inkgen::ErrorKind::usage, "no command given; see inkgen --help");
-  } catch (const inkgen::Error& e) {
-    return fail(e.kind(), e.what());
-  } catch (const c10::Error& e) {
-    const std::string reason = inkgen::short_reason(e);
-    if (reason.find("can't allocate memory") != std::string::npos ||
-        reason.find("out of memory") != std::string::npos)
-      return out_of_memory(reason);
-    return fail(inkgen::ErrorKind::internal, "LibTorch: " + reason + "; please report this");
-  } catch (const std::bad_alloc&) {
-    return out_of_memory("an allocation failed");
-  } catch (const std::filesystem::filesystem_error& e) {
-    // inkgen's own files go through checked paths; what is left is a user's path that the
-    // system refused (a symlink loop, permissions).
-    return fail(inkgen::ErrorKind::input, std::string(e.what()) + "; check that path");
-  } catch (const std::exception& e) {
-    return fail(inkgen::ErrorKind::internal, std::string(e.what()) + "; please report this");
+  } catch (...) {
+    const auto failure = inkgen::report_failure(std::current_exception());
+    return fail(failure.kind, failure.message);
   }
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <exception>
 #include <stdexcept>
 #include <string>
 
@@ -33,6 +34,16 @@ const char* to_string(ErrorKind kind) noexcept;
 // The one line of a foreign exception worth showing a user: LibTorch's messages carry a backtrace
 // and, for TorchScript, the interpreter's traceback before the actual error.
 std::string short_reason(const std::exception& e);
+
+// What the CLI tells a user about an exception that ended a command: inkgen's own errors as they
+// are; the system's and LibTorch's sorted into the kind they really are (out of memory is a
+// request too large for the machine, a refused path is the user's), and anything else is
+// `internal`, a bug in inkgen, with "please report this".
+struct FailureReport {
+  ErrorKind kind;
+  std::string message;
+};
+FailureReport report_failure(const std::exception_ptr& failure);
 
 // Exit code of a batch in which some jobs failed while the batch itself ran to its end.
 inline constexpr int exit_jobs_failed = 1;

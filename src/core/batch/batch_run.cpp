@@ -262,11 +262,11 @@ class Runner {
     try {
       try {
         outcomes = run_optimizations_together(*model, starts, specs, callbacks);
-      } catch (const Error&) {
-        throw;
-      } catch (const std::exception& e) {
-        // Not one of ours: a bug, but one job's, not the batch's.
-        throw Error(ErrorKind::internal, short_reason(e) + "; please report this");
+      } catch (...) {
+        // Sorted as the CLI sorts it (out of memory is the request's size, the rest a bug), but
+        // it fails these jobs, not the batch.
+        const auto failure = report_failure(std::current_exception());
+        throw Error(failure.kind, failure.message);
       }
     } catch (const Error& e) {
       progress_.running = 0;

@@ -2,6 +2,9 @@
 
 #include <c10/util/Exception.h>
 
+#include <filesystem>
+#include <new>
+
 #include "inkgen/common/enum_names.hpp"
 
 namespace inkgen {
@@ -77,6 +80,41 @@ std::string short_reason(const std::exception& e) {
     }
   }
   return text;
+}
+
+namespace {
+
+// Not a bug in inkgen: the request was larger than this machine.
+FailureReport out_of_memory(const std::string& reason) {
+  return {ErrorKind::usage,
+          "out of memory (" + reason +
+              "); give a smaller --batch, fewer crops per run, or a machine with more memory"};
+}
+
+}  // namespace
+
+FailureReport report_failure(const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const Error& e) {
+    return {e.kind(), e.what()};
+  } catch (const c10::Error& e) {
+    const std::string reason = short_reason(e);
+    if (reason.find("can't allocate memory") != std::string::npos ||
+        reason.find("out of memory") != std::string::npos)
+      return out_of_memory(reason);
+    return {ErrorKind::internal, "LibTorch: " + reason + "; please report this"};
+  } catch (const std::bad_alloc&) {
+    return out_of_memory("an allocation failed");
+  } catch (const std::filesystem::filesystem_error& e) {
+    // inkgen's own files go through checked paths; what is left is a user's path that the
+    // system refused (a symlink loop, permissions).
+    return {ErrorKind::input, std::string(e.what()) + "; check that path"};
+  } catch (const std::exception& e) {
+    return {ErrorKind::internal, std::string(e.what()) + "; please report this"};
+  } catch (...) {
+    return {ErrorKind::internal, "an unknown exception; please report this"};
+  }
 }
 
 }  // namespace inkgen
