@@ -1,5 +1,6 @@
 #include "test_support.hpp"
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -104,8 +105,16 @@ std::string quote(const std::string& arg) {
 }  // namespace
 
 CommandResult run_inkgen(const std::vector<std::string>& args) {
+  return run_inkgen(args, {});
+}
+
+CommandResult run_inkgen(const std::vector<std::string>& args,
+                         const std::vector<std::string>& environment) {
   TempDir capture;
-  std::string command = quote(INKGEN_EXE);
+  std::string command = environment.empty() ? "" : "env ";
+  for (const auto& variable : environment)
+    command += quote(variable) + " ";
+  command += quote(INKGEN_EXE);
   for (const auto& a : args)
     command += " " + quote(a);
   command += " >" + quote((capture / "out").string()) + " 2>" + quote((capture / "err").string()) +
@@ -150,9 +159,11 @@ void BackgroundInkgen::signal(int signal) const {
 
 CommandResult BackgroundInkgen::finish() {
   int status = 0;
-  ::waitpid(pid_, &status, 0);
+  struct rusage usage {};
+  ::wait4(pid_, &status, 0, &usage);
   pid_ = -1;
   CommandResult r;
+  r.peak_rss_kib = usage.ru_maxrss;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = read_file(capture_ / "out");
   r.err = read_file(capture_ / "err");

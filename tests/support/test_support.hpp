@@ -45,8 +45,12 @@ struct CommandResult {
   int exit_code = -1;
   std::string out;
   std::string err;
+  long peak_rss_kib = 0;  // BackgroundInkgen only: the process's peak resident memory
 };
 CommandResult run_inkgen(const std::vector<std::string>& args);
+// The same with more environment variables, each "NAME=value".
+CommandResult run_inkgen(const std::vector<std::string>& args,
+                         const std::vector<std::string>& environment);
 
 // A refused command: exit `code`, one line `inkgen: error: ...` on stderr that holds `needle`
 // and quotes no more than an excerpt of the input (under 400 characters), nothing on stdout.
