@@ -2,6 +2,8 @@
 // segment fails alone; resume, shards, the Slurm script, status, progress and --json.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -112,10 +114,31 @@ TEST_F(BatchCli, JsonLinesJobsWithNoiseAndNamedVariants) {
       "smooth");
 }
 
+// Every regular file under `root`, relative, sorted.
+std::vector<std::string> files_under(const fs::path& root) {
+  std::vector<std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    if (e.is_regular_file()) files.push_back(fs::relative(e.path(), root).string());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// A run.json without what tells where, when and how fast a run ran, and which batch it was in.
+nlohmann::json without_circumstances(nlohmann::json record) {
+  for (const char* k : {"started_at", "finished_at", "wall_seconds", "steps_per_second",
+                        "crop_steps_per_second", "process"})
+    record.erase(k);
+  for (const char* k : {"out", "force", "index", "jobs_file", "jobs_line", "key"})
+    record["options"].erase(k);
+  for (auto& start : record["starts"])
+    start.erase("seconds");
+  return record;
+}
+
 TEST_F(BatchCli, ABatchJobEqualsTheSingleCommand) {
   test::write_text(
       tmp_ / "one.jsonl",
-      R"({"mode": "minimize", "segment": "s2", "crops": ["4,6,20,22"], "z0": 1, "seed": 3, "jitter": 1})");
+      R"({"mode": "minimize", "segment": "s2", "crops": ["4,6,20,22"], "z0": 1, "seed": 3, "jitter": 1, "save-every": 2})");
   ASSERT_EQ(run_inkgen(batch("one.jsonl", {"--quiet"})).exit_code, 0);
   const auto single = run_inkgen({"minimize",
                                   "--from",
@@ -130,6 +153,8 @@ TEST_F(BatchCli, ABatchJobEqualsTheSingleCommand) {
                                   "3",
                                   "--jitter",
                                   "1",
+                                  "--save-every",
+                                  "2",
                                   "--model",
                                   model_,
                                   "--steps",
@@ -138,11 +163,17 @@ TEST_F(BatchCli, ABatchJobEqualsTheSingleCommand) {
                                   (tmp_ / "single").string(),
                                   "--quiet"});
   ASSERT_EQ(single.exit_code, 0) << single.err;
-  for (const char* file : {"diff.tif", "volume/layers/03.tif"}) {
-    EXPECT_TRUE(test::read_file(out_ / "s2/4_6_20_22/minimize-segment" / file) ==
-                test::read_file(tmp_ / "single" / file))
-        << file;
+  // Every file, byte for byte: slices, snapshots, the volume, the diff, the montage.
+  const fs::path job = out_ / "s2/4_6_20_22/minimize-segment";
+  const auto files = files_under(tmp_ / "single");
+  EXPECT_EQ(files_under(job), files);
+  EXPECT_GT(files.size(), 10u);
+  for (const auto& file : files) {
+    if (file != "run.json")
+      EXPECT_TRUE(test::read_file(job / file) == test::read_file(tmp_ / "single" / file)) << file;
   }
+  EXPECT_EQ(without_circumstances(read_json(job / "run.json")),
+            without_circumstances(read_json(tmp_ / "single" / "run.json")));
 }
 
 TEST_F(BatchCli, ShardsRunAtOnceWithoutCollidingAndStatusMergesThem) {

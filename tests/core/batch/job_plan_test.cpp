@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <opencv2/imgcodecs.hpp>
+#include <set>
+#include <tuple>
 
 #include "inkgen/common/error.hpp"
+#include "inkgen/options/option_table.hpp"
 #include "test_support.hpp"
 
 namespace inkgen {
@@ -256,6 +260,110 @@ TEST_F(BatchJobPlan, LayerOrderShapesTheResultAndTheDepthCheckDoesNot) {
            "\n");
   EXPECT_NE(named.jobs[0].fingerprint, r.jobs[0].fingerprint);
   EXPECT_EQ(p.jobs[0].fingerprint, checked.jobs[0].fingerprint);
+}
+
+// Key by key: a JOBS key that shapes a job's result changes its fingerprint (so a resumed batch
+// reruns the job), a key that only decides which jobs exist or how they report does not (so a
+// resume does not redo finished work), and a key that names the job's folder makes another job.
+// Every key of the table must be listed here: a new option has to be sorted before it can land.
+TEST_F(BatchJobPlan, EachKeyChangesTheFingerprintExactlyWhenItShapesTheResult) {
+  enum class Effect { shapes, not_shapes, other_job };
+  const std::string listed = R"("mode": "maximize", "segment": "segA", "crops": ["0,0,16,16"])";
+  const std::string tiled = R"("mode": "maximize", "segment": "segA", "crops": "auto")";
+  const std::string noise = R"("mode": "maximize", "source": "noise")";
+  const std::string features = R"("mode": "maximize", "source": "noise", "model": ")" +
+                               test_model("tiny-features.pt").string() + R"(")";
+  const std::string seeded = listed + R"(, "optimizer": "seed")";
+  const std::string blurred = listed + R"(, "blur-every": 5)";
+  const std::string fourier = listed + R"(, "param": "fourier")";
+  const std::string atlas = features + R"(, "layer": "edges")";
+  const std::string scalar = R"(")" + test_model("tiny-scalar.pt").string() + R"(")";
+  const std::vector<std::tuple<std::string, std::string, std::string, Effect>> cases{
+      {"mode", listed, R"("minimize")", Effect::other_job},
+      {"source", noise, R"("segment")", Effect::other_job},
+      {"segment", listed, R"("segB")", Effect::other_job},
+      {"crops", listed, R"(["16,16,32,32"])", Effect::other_job},
+      {"name", listed, R"("b")", Effect::other_job},
+      {"stride", tiled, "8", Effect::not_shapes},
+      {"sample", tiled, "2", Effect::not_shapes},
+      {"sample-seed", tiled, "9", Effect::not_shapes},
+      {"count", noise, "3", Effect::not_shapes},
+      {"model", noise, scalar, Effect::shapes},
+      {"input-shape", noise, R"("1,6,32,32")", Effect::shapes},
+      {"scale", listed, R"("min(raw16>>8,255)/255")", Effect::shapes},
+      {"range", listed, R"("0,0.5")", Effect::shapes},
+      {"output-kind", noise, R"("probability")", Effect::shapes},
+      {"precision", listed, R"("bf16")", Effect::shapes},
+      {"freeze", listed, "false", Effect::shapes},
+      {"z0", listed, "1", Effect::shapes},
+      {"reverse-layers", listed, "true", Effect::shapes},
+      {"level", listed, "1", Effect::shapes},
+      {"depth-check", listed, "2", Effect::not_shapes},
+      {"recipe", listed, R"("classic")", Effect::shapes},
+      {"steps", listed, "9", Effect::shapes},
+      {"lr", listed, "0.5", Effect::shapes},
+      {"optimizer", listed, R"("adam")", Effect::shapes},
+      {"decay", seeded, "0.5", Effect::shapes},
+      {"seed", listed, "7", Effect::shapes},
+      {"noise", noise, R"("gaussian")", Effect::shapes},
+      {"noise-range", noise, R"("0.1,0.9")", Effect::shapes},
+      {"clamp", listed, "false", Effect::shapes},
+      {"l2", listed, "0.1", Effect::shapes},
+      {"tv", listed, "0.1", Effect::shapes},
+      {"jitter", listed, "1", Effect::shapes},
+      {"blur-every", listed, "5", Effect::shapes},
+      {"blur-sigma", blurred, "1", Effect::shapes},
+      {"report-every", listed, "3", Effect::not_shapes},
+      {"save-every", listed, "2", Effect::not_shapes},
+      {"objective", listed, R"("logit")", Effect::shapes},
+      {"layer", features, R"("pooled")", Effect::other_job},
+      {"channels", atlas, R"("0")", Effect::not_shapes},
+      {"param", listed, R"("fourier")", Effect::shapes},
+      {"fourier-decay", fourier, "2", Effect::shapes},
+      {"robust", listed, R"("light")", Effect::shapes},
+      {"diversity", listed, "0.1", Effect::shapes},
+      {"stop-at", listed, R"("off")", Effect::shapes},
+      {"grad-blur", listed, "0.5", Effect::shapes},
+      {"change-sign", listed, R"("up")", Effect::shapes},
+      {"grad-threshold", listed, "0.3", Effect::shapes},
+  };
+  std::set<std::string> sorted;
+  for (const auto& [key, base, value, effect] : cases) {
+    SCOPED_TRACE(key);
+    EXPECT_TRUE(sorted.insert(key).second) << "listed twice";
+    const nlohmann::json line = nlohmann::json::parse("{" + base + "}");
+    nlohmann::json changed = line;
+    changed[key] = nlohmann::json::parse(value);
+    // A segment start needs its segment and crops.
+    if (key == "source") changed.update({{"segment", "segA"}, {"crops", {"0,0,16,16"}}});
+    const auto before = plan(line.dump() + "\n");
+    const auto after = plan(changed.dump() + "\n");
+    ASSERT_FALSE(before.jobs.empty());
+    ASSERT_FALSE(after.jobs.empty());
+    if (effect == Effect::other_job) {
+      EXPECT_NE(before.jobs[0].key, after.jobs[0].key);
+      continue;
+    }
+    // The jobs both plans hold (a sample or another stride plans other crops too).
+    std::map<std::string, std::string> fingerprints;
+    for (const auto& job : before.jobs)
+      fingerprints[job.key] = job.fingerprint;
+    int compared = 0;
+    for (const auto& job : after.jobs) {
+      const auto it = fingerprints.find(job.key);
+      if (it == fingerprints.end()) continue;
+      ++compared;
+      if (effect == Effect::shapes) {
+        EXPECT_NE(it->second, job.fingerprint) << job.key;
+      } else {
+        EXPECT_EQ(it->second, job.fingerprint) << job.key;
+      }
+    }
+    EXPECT_GT(compared, 0) << "no job in common";
+  }
+  for (const auto& option : option_table()) {
+    if (option.scopes & in_jobs) EXPECT_EQ(sorted.count(option.key), 1u) << option.key;
+  }
 }
 
 }  // namespace

@@ -204,6 +204,62 @@ TEST(Segment, DecodesOnlyTheStripsTheCropTouches) {
       << message;
 }
 
+// The same for tiles: one deflate tile whose bytes are garbage, and crops beside it and over it.
+TEST(Segment, DecodesOnlyTheTilesTheCropTouches) {
+  TempDir tmp;
+  const RawVolume full = test::random_volume(1, 64, 64, 4);
+  fs::create_directories(tmp / "seg" / "layers");
+  const fs::path layer = tmp / "seg" / "layers" / "00.tif";
+  {
+    TIFF* tif = TIFFOpen(layer.c_str(), "w");
+    ASSERT_NE(tif, nullptr);
+    TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, 64);
+    TIFFSetField(tif, TIFFTAG_IMAGELENGTH, 64);
+    TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 16);
+    TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
+    TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+    TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+    TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
+    TIFFSetField(tif, TIFFTAG_TILEWIDTH, 16);
+    TIFFSetField(tif, TIFFTAG_TILELENGTH, 16);
+    std::vector<std::uint16_t> tile(16 * 16);
+    for (int ty = 0; ty < 64; ty += 16) {
+      for (int tx = 0; tx < 64; tx += 16) {
+        for (int y = 0; y < 16; ++y)
+          for (int x = 0; x < 16; ++x)
+            tile[y * 16 + x] = full.at(0, ty + y, tx + x);
+        ASSERT_GT(TIFFWriteTile(tif, tile.data(), tx, ty, 0, 0), 0);
+      }
+    }
+    TIFFClose(tif);
+  }
+  // Tile (x 32..47, y 32..47) is number 2 * 4 + 2 in row-major order: overwrite its bytes.
+  std::uint64_t offset = 0, size = 0;
+  {
+    TIFF* tif = TIFFOpen(layer.c_str(), "r");
+    ASSERT_NE(tif, nullptr);
+    const ttile_t bad = TIFFComputeTile(tif, 32, 32, 0, 0);
+    ASSERT_EQ(bad, 10u);
+    offset = TIFFGetStrileOffset(tif, bad);
+    size = TIFFGetStrileByteCount(tif, bad);
+    TIFFClose(tif);
+  }
+  ASSERT_GT(size, 8u);
+  {
+    std::fstream f(layer, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(static_cast<std::streamoff>(offset));
+    const std::string garbage(size, '\xff');
+    f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  const Segment s = open_segment(tmp / "seg");
+  // Beside the bad tile (left of it, above it, and the tiles after it): read exactly.
+  for (const Crop crop : {Crop{0, 0, 32, 64}, Crop{0, 0, 64, 32}, Crop{48, 32, 64, 64}})
+    expect_crop_matches(read_crop(s, crop, 0, 1), full, crop, 0);
+  // One pixel of it is enough to refuse the crop.
+  const std::string message = input_error([&] { read_crop(s, Crop{20, 20, 33, 33}, 0, 1); });
+  EXPECT_NE(message.find("00.tif"), std::string::npos) << message;
+}
+
 TEST(Segment, WidensEightBitLayersAndReadsPng) {
   TempDir tmp;
   fs::create_directories(tmp / "seg" / "layers");
