@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
@@ -170,6 +173,45 @@ TEST_F(CliHostileInput, Int32LayersAreCalledSignedIntegers) {
   cv::Mat signed_layer(16, 16, CV_32S, cv::Scalar(5));
   ASSERT_TRUE(cv::imwrite((tmp_ / "seg" / "layers" / "00.tif").string(), signed_layer));
   expect_one_line_error(run_inkgen(score({})), 3, "32-bit signed integer");
+}
+
+// A large --batch spends most of its time writing its starts after the last step: a SIGTERM there
+// must stop the run between two starts (not after all of them), keep what is written, and record
+// which starts have no files and why.
+TEST_F(CliHostileInput, ASigtermWhileStartsAreWrittenStopsBetweenTwoOfThem) {
+  const int starts = 600;
+  const fs::path out = tmp_ / "many";
+  test::BackgroundInkgen run({"maximize", "--from", "noise", "--model", scalar_, "--batch",
+                              std::to_string(starts), "--steps", "1", "--quiet", "--out",
+                              out.string()});
+  // The first start's diff is written once the step is over: the writing has begun.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!fs::exists(out / "000" / "diff.tif") && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ASSERT_TRUE(fs::exists(out / "000" / "diff.tif"));
+  run.signal(SIGTERM);
+  const auto r = run.finish();
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  const auto record = test::read_json(out / "run.json");
+  EXPECT_EQ(record.at("status"), "interrupted");
+  int written = 0, unwritten = 0;
+  for (std::size_t i = 0; i < record.at("starts").size(); ++i) {
+    const auto& start = record["starts"][i];
+    char folder[8];
+    std::snprintf(folder, sizeof folder, "%03zu", i);
+    if (start.at("status") == "done") {
+      ++written;
+      EXPECT_TRUE(fs::exists(out / folder / "diff.tif")) << folder;
+    } else {
+      ++unwritten;
+      EXPECT_EQ(start.at("status"), "interrupted") << folder;
+      EXPECT_NE(start.at("error").at("message").get<std::string>().find("before its files"),
+                std::string::npos);
+      EXPECT_FALSE(fs::exists(out / folder / "diff.tif")) << folder;
+    }
+  }
+  EXPECT_GE(written, 1);
+  EXPECT_GT(unwritten, starts / 2) << "the stop came only after " << written << " starts";
 }
 
 }  // namespace

@@ -106,6 +106,18 @@ void finish_start(nlohmann::json& entry, const fs::path& dir, const InkModel& mo
   entry["trace"] = trace_json(result.trace[k]);
 }
 
+bool stop_asked(const OptimizeCallbacks& callbacks) {
+  return callbacks.stop != nullptr && callbacks.stop->load();
+}
+
+// A start whose optimization ended but whose files a stop kept from being written.
+void mark_unwritten(nlohmann::json& entry, int steps_done) {
+  entry["status"] = "interrupted";
+  entry["steps_done"] = steps_done;
+  entry["error"] = {{"kind", to_string(ErrorKind::interrupted)},
+                    {"message", "stopped (SIGINT/SIGTERM) before its files were written"}};
+}
+
 fs::path snapshot_folder(const fs::path& start_dir, int step) {
   char name[32];
   std::snprintf(name, sizeof name, "step_%06d", step);
@@ -148,7 +160,7 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
   try {
     const std::size_t batch = static_cast<std::size_t>(std::max(1, spec.batch));
     for (std::size_t first = 0; first < count; first += batch) {
-      if (first > 0 && callbacks.stop != nullptr && callbacks.stop->load()) {
+      if (first > 0 && stop_asked(callbacks)) {
         outcome.status = RunStatus::interrupted;  // the starts not begun stay "pending"
         break;
       }
@@ -189,12 +201,20 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
       steps_total += result.steps_done;
       crop_steps += static_cast<double>(result.steps_done) * static_cast<double>(n);
       record.set_steps(steps_total, crop_steps);
+      bool stopped_writing = false;
       for (std::size_t k = 0; k < n; ++k) {
         const std::size_t i = first + k;
+        // Writing thousands of starts takes minutes: a stop is heard between two of them.
+        if (k > 0 && stop_asked(callbacks)) {
+          for (std::size_t j = i; j < first + n; ++j)
+            mark_unwritten(record.start(j), result.steps_done);
+          stopped_writing = true;
+          break;
+        }
         finish_start(record.start(i), start_folder(spec.out, i, count), model, spec, result, k,
                      starts[i].source);
       }
-      if (result.interrupted) {
+      if (result.interrupted || stopped_writing) {
         outcome.status = RunStatus::interrupted;
         break;
       }
@@ -317,6 +337,13 @@ std::vector<RunOutcome> run_optimizations_together(const InkModel& model,
   for (std::size_t k = 0; k < live.size(); ++k) {
     const std::size_t i = live[k];
     if (outcomes[i].status == RunStatus::failed) continue;
+    if (k > 0 && stop_asked(callbacks)) {  // as in run_optimization: between two jobs' files
+      mark_unwritten(records[i]->start(0), result.steps_done);
+      outcomes[i].status = RunStatus::interrupted;
+      count_steps(i);
+      records[i]->finish(RunStatus::interrupted);
+      continue;
+    }
     try {
       finish_start(records[i]->start(0), specs[i].out, model, specs[i], result, k,
                    starts[i].source);

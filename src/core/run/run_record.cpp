@@ -117,14 +117,16 @@ void RunRecordFile::write() {
   const std::size_t count = starts.size();
   if (count <= 1) return;
   for (std::size_t i = 0; i < count; ++i) {
-    if (starts[i]["status"] == "pending") continue;
+    // A start not begun, or one a stop kept from being written, has no folder to describe.
+    const std::filesystem::path folder = start_folder(out_, i, count);
+    if (starts[i]["status"] == "pending" || !std::filesystem::is_directory(folder)) continue;
     // Everything but the other starts: copying the whole record per start made this quadratic,
     // hours and gigabytes at --batch 100000.
     nlohmann::json one = nlohmann::json::object();
     for (const auto& [key, value] : record_.items())
       if (key != "starts") one[key] = value;
     one["starts"] = nlohmann::json::array({starts[i]});
-    write_text_atomically(start_folder(out_, i, count) / "run.json", one.dump(2) + "\n");
+    write_text_atomically(folder / "run.json", one.dump(2) + "\n");
   }
 }
 
