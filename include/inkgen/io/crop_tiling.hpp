@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "inkgen/io/crop.hpp"
+#include "inkgen/io/segment.hpp"
 
 namespace inkgen {
 
@@ -30,5 +31,9 @@ std::vector<Crop> sample_crops(const std::vector<Crop>& crops, int count, std::u
 
 // The mask as 8-bit greyscale (OpenCV); Error(input) when it cannot be decoded.
 cv::Mat read_mask(const std::filesystem::path& path);
+
+// The segment's mask in its own pixel grid (empty without one): a full-resolution mask of a
+// coarser OME-Zarr level is shrunk to it, a pixel inside where most of its block is.
+cv::Mat segment_mask(const Segment& segment);
 
 }  // namespace inkgen

@@ -143,7 +143,7 @@ void finish_job(BatchJob& job) {
 
 std::vector<Crop> auto_crops(const Segment& segment, const ModelCard& card,
                              const JobSettings& settings, std::size_t* all) {
-  const cv::Mat mask = segment.mask ? read_mask(*segment.mask) : cv::Mat();
+  const cv::Mat mask = segment_mask(segment);
   const int stride = settings.stride;
   const std::vector<Crop> tiles =
       tile_crops(mask, segment.width, segment.height,

@@ -170,7 +170,7 @@ FloatVolume read_window(const fs::path& path, const Crop& crop, int z0, int dept
 // this touches whole pages, and one page at a time bounds the memory.
 FloatVolume masked_film_profile(const SegmentTruth& truth, int z0, int depth) {
   const Segment& seg = truth.segment;
-  const cv::Mat mask = seg.mask ? read_mask(*seg.mask) : cv::Mat();
+  const cv::Mat mask = segment_mask(seg);
   const Crop all{0, 0, seg.width, seg.height};
   FloatVolume profile;
   profile.depth = depth;

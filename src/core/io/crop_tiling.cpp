@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <random>
 
 #include "inkgen/common/error.hpp"
@@ -78,6 +79,16 @@ std::vector<Crop> sample_crops(const std::vector<Crop>& crops, int count, std::u
   for (const auto i : index)
     chosen.push_back(crops[i]);
   return chosen;
+}
+
+cv::Mat segment_mask(const Segment& segment) {
+  if (!segment.mask) return {};
+  cv::Mat mask = read_mask(*segment.mask);
+  if (mask.cols == segment.width && mask.rows == segment.height) return mask;
+  cv::Mat shrunk;
+  cv::resize(mask, shrunk, cv::Size(segment.width, segment.height), 0, 0, cv::INTER_AREA);
+  cv::threshold(shrunk, shrunk, 127, 255, cv::THRESH_BINARY);
+  return shrunk;
 }
 
 cv::Mat read_mask(const std::filesystem::path& path) {

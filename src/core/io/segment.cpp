@@ -89,10 +89,15 @@ Segment open_zarr_segment(const fs::path& dir, const fs::path& array_dir, const 
       fs::is_regular_file(home.parent_path() / (name + "_mask.png"), ec)) {
     segment.mask = home.parent_path() / (name + "_mask.png");
   }
-  // The mask is drawn at full resolution; a coarser level reads the volume without it.
+  // A mask is drawn at full resolution: at a coarser level it is shrunk when read (segment_mask),
+  // so that crops "auto" keep to the papyrus at every level.
   if (level > 0 && segment.mask) {
     const LayerHeader m = probe_layer(*segment.mask);
-    if (m.width != segment.width || m.height != segment.height) segment.mask.reset();
+    const auto shrinks_to = [level](int full, int coarse) {
+      const int f = 1 << level;  // OME-Zarr levels halve Y and X (rounding either way)
+      return full / f == coarse || (full + f - 1) / f == coarse;
+    };
+    if (shrinks_to(m.width, segment.width) && shrinks_to(m.height, segment.height)) return segment;
   }
   check_mask(segment);
   return segment;
