@@ -26,6 +26,7 @@ struct SynthCommandOptions {
   std::optional<std::string> text;
   SynthOptions synth;  // the bend, ink and blur options, parsed straight in
   bool force = false;
+  bool zarr = false;
 };
 
 void parse_size(const std::string& text, SynthOptions& options) {
@@ -108,6 +109,9 @@ Command add_synth_command(CLI::App& parent, const Context& context) {
       ->capture_default_str();
   app->add_option("--blur", synth.blur, "CT blur: Gaussian sigma in voxels; 0 = none")
       ->capture_default_str();
+  app->add_flag("--zarr", options->zarr,
+                "Write the layers as OUT/<name>.zarr (Zarr v2, uint16, zlib chunks) instead of "
+                "OUT/layers/");
   app->add_flag("--force", options->force,
                 "Write into a non-empty --out, replacing the segment there");
   return {app, [options, &context]() {
@@ -120,7 +124,8 @@ Command add_synth_command(CLI::App& parent, const Context& context) {
             check_out(out, options->force);
 
             const SyntheticSegment segment = make_synthetic_segment(synth);
-            write_synthetic_segment(out, segment);
+            write_synthetic_segment(out, segment,
+                                    options->zarr ? VolumeFormat::zarr : VolumeFormat::tiff_layers);
             if (synth.text && letter_count(segment.text) < letter_count(*synth.text)) {
               spdlog::warn(
                   "only {} of the {} letters of --text fit on the sheet; give a larger "

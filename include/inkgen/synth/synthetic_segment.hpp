@@ -89,6 +89,10 @@ std::pair<double, double> surface_percentiles(const SyntheticSegment& segment, d
 // <name>_surface.tif (float32, one page) and <name>_synth.json (the options and the text). Each
 // file atomically. Layer images of an earlier segment in dir/layers that this one does not
 // overwrite are removed, so that the folder holds one consistent segment.
-void write_synthetic_segment(const std::filesystem::path& dir, const SyntheticSegment& segment);
+// With VolumeFormat::zarr the layers go to dir/<name>.zarr (a Zarr v2 array, layers x Y x X,
+// uint16) instead of dir/layers/, the layout of villa's segment folders.
+enum class VolumeFormat { tiff_layers, zarr };
+void write_synthetic_segment(const std::filesystem::path& dir, const SyntheticSegment& segment,
+                             VolumeFormat format = VolumeFormat::tiff_layers);
 
 }  // namespace inkgen

@@ -16,6 +16,7 @@
 #include "inkgen/io/layer_image.hpp"
 #include "inkgen/io/segment.hpp"
 #include "inkgen/io/segment_writer.hpp"
+#include "inkgen/io/zarr_writer.hpp"
 #include "inkgen/run/diff_writer.hpp"
 
 namespace inkgen {
@@ -690,10 +691,16 @@ std::pair<double, double> surface_percentiles(const SyntheticSegment& segment, d
   return {percentile(heights, lo), percentile(heights, hi)};
 }
 
-void write_synthetic_segment(const fs::path& dir, const SyntheticSegment& segment) {
-  write_segment(dir, segment.volume, segment.mask);
-  write_image_atomically(dir / (segment_name(dir) + "_inklabels.png"), segment.ink_labels);
+void write_synthetic_segment(const fs::path& dir, const SyntheticSegment& segment,
+                             VolumeFormat format) {
   const std::string name = segment_name(dir);
+  if (format == VolumeFormat::zarr) {
+    write_zarr_volume(dir / (name + ".zarr"), segment.volume);
+    write_image_atomically(dir / (name + "_mask.png"), segment.mask);
+  } else {
+    write_segment(dir, segment.volume, segment.mask);
+  }
+  write_image_atomically(dir / (name + "_inklabels.png"), segment.ink_labels);
   write_float_tiff_stack(dir / (name + "_ink.tif"), tensor_of(segment.ink));
   write_float_tiff_stack(dir / (name + "_film.tif"), tensor_of(segment.film));
   const cv::Mat surface =
@@ -702,8 +709,9 @@ void write_synthetic_segment(const fs::path& dir, const SyntheticSegment& segmen
                          at::from_blob(const_cast<float*>(surface.ptr<float>()),
                                        {1, surface.rows, surface.cols}, at::kFloat));
   write_text_atomically(dir / (name + "_synth.json"), synth_record(segment).dump(2) + "\n");
+  // In Zarr, no layer file is ours: an earlier segment's go, so that the reader finds the Zarr.
   std::set<std::string> ours;
-  for (int z = 0; z < segment.volume.depth; ++z)
+  for (int z = 0; format == VolumeFormat::tiff_layers && z < segment.volume.depth; ++z)
     ours.insert(layer_file_name(z, segment.volume.depth));
   std::vector<fs::path> stale;
   std::error_code ec;
@@ -722,6 +730,7 @@ void write_synthetic_segment(const fs::path& dir, const SyntheticSegment& segmen
                                          "; remove it by hand or choose another --out");
     }
   }
+  if (format == VolumeFormat::zarr) fs::remove(dir / "layers", ec);  // only when empty
 }
 
 }  // namespace inkgen
