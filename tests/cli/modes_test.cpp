@@ -153,6 +153,31 @@ TEST_F(CliModes, TheWrittenVolumeScoresLikeTheResult) {
   }
 }
 
+// --save-every K: a snapshot of the volume every K steps, on the slices' fixed scale, the last
+// one the result itself; no others.
+TEST_F(CliModes, SnapshotsAreTheVolumeEveryKSteps) {
+  auto args = base("maximize", "segment", "snap");
+  *(std::find(args.begin(), args.end(), "--steps") + 1) = "6";
+  args.insert(args.end(), {"--save-every", "2", "--stop-at", "off"});
+  ASSERT_EQ(run_inkgen(args).exit_code, 0);
+  const fs::path out = tmp_ / "snap";
+  std::vector<std::string> steps;
+  for (const auto& e : fs::directory_iterator(out / "snapshots"))
+    steps.push_back(e.path().filename().string());
+  std::sort(steps.begin(), steps.end());
+  EXPECT_EQ(steps, (std::vector<std::string>{"step_000002", "step_000004", "step_000006"}));
+  bool changed = false;
+  for (int z = 0; z < 6; ++z) {
+    const std::string slice = "0" + std::to_string(z) + ".png";
+    EXPECT_EQ(test::read_file(out / "snapshots" / "step_000006" / slice),
+              test::read_file(out / "result" / slice))
+        << slice;
+    changed = changed || test::read_file(out / "snapshots" / "step_000002" / slice) !=
+                             test::read_file(out / "result" / slice);
+  }
+  EXPECT_TRUE(changed) << "the snapshot of step 2 is already the result";
+}
+
 TEST_F(CliModes, NeverOverwritesAPreviousRunWithoutForce) {
   ASSERT_EQ(run_inkgen(base("maximize", "noise", "run")).exit_code, 0);
   const std::string before = test::read_file(tmp_ / "run" / "run.json");
