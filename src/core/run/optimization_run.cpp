@@ -204,8 +204,9 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
       bool stopped_writing = false;
       for (std::size_t k = 0; k < n; ++k) {
         const std::size_t i = first + k;
-        // Writing thousands of starts takes minutes: a stop is heard between two of them.
-        if (k > 0 && stop_asked(callbacks)) {
+        // Writing thousands of starts takes minutes: a stop that comes after the last step is
+        // heard between two of them. One that ended the steps early writes them all, as promised.
+        if (k > 0 && !result.interrupted && stop_asked(callbacks)) {
           for (std::size_t j = i; j < first + n; ++j)
             mark_unwritten(record.start(j), result.steps_done);
           stopped_writing = true;
@@ -337,7 +338,8 @@ std::vector<RunOutcome> run_optimizations_together(const InkModel& model,
   for (std::size_t k = 0; k < live.size(); ++k) {
     const std::size_t i = live[k];
     if (outcomes[i].status == RunStatus::failed) continue;
-    if (k > 0 && stop_asked(callbacks)) {  // as in run_optimization: between two jobs' files
+    // As in run_optimization: a stop after the last step is heard between two jobs' files.
+    if (k > 0 && !result.interrupted && stop_asked(callbacks)) {
       mark_unwritten(records[i]->start(0), result.steps_done);
       outcomes[i].status = RunStatus::interrupted;
       count_steps(i);
