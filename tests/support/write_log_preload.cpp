@@ -96,38 +96,32 @@ INKGEN_LOG_OPEN(open64)
 INKGEN_LOG_OPENAT(openat)
 INKGEN_LOG_OPENAT(openat64)
 
-// _FORTIFY_SOURCE's checked variants, which callers built with it reach instead.
-int __open_2(const char* path, int flags) {
-  static const auto real = next<int (*)(const char*, int)>("__open_2");
-  log_flags(AT_FDCWD, path, flags);
-  return real(path, flags);
-}
-int __open64_2(const char* path, int flags) {
-  static const auto real = next<int (*)(const char*, int)>("__open64_2");
-  log_flags(AT_FDCWD, path, flags);
-  return real(path, flags);
-}
+// _FORTIFY_SOURCE's checked variants, which callers built with it reach instead, and creat.
+#define INKGEN_LOG_OPEN2(name)                                       \
+  int name(const char* path, int flags) {                            \
+    static const auto real = next<int (*)(const char*, int)>(#name); \
+    log_flags(AT_FDCWD, path, flags);                                \
+    return real(path, flags);                                        \
+  }
+INKGEN_LOG_OPEN2(__open_2)
+INKGEN_LOG_OPEN2(__open64_2)
 
-int creat(const char* path, mode_t mode) {
-  static const auto real = next<int (*)(const char*, mode_t)>("creat");
-  log_open(AT_FDCWD, path, false);
-  return real(path, mode);
-}
-int creat64(const char* path, mode_t mode) {
-  static const auto real = next<int (*)(const char*, mode_t)>("creat64");
-  log_open(AT_FDCWD, path, false);
-  return real(path, mode);
-}
+#define INKGEN_LOG_CREAT(name)                                          \
+  int name(const char* path, mode_t mode) {                             \
+    static const auto real = next<int (*)(const char*, mode_t)>(#name); \
+    log_open(AT_FDCWD, path, false);                                    \
+    return real(path, mode);                                            \
+  }
+INKGEN_LOG_CREAT(creat)
+INKGEN_LOG_CREAT(creat64)
 
-FILE* fopen(const char* path, const char* mode) {
-  static const fopen_fn real = next<fopen_fn>("fopen");
-  log_mode(path, mode);
-  return real(path, mode);
-}
-FILE* fopen64(const char* path, const char* mode) {
-  static const fopen_fn real = next<fopen_fn>("fopen64");
-  log_mode(path, mode);
-  return real(path, mode);
-}
+#define INKGEN_LOG_FOPEN(name)                          \
+  FILE* name(const char* path, const char* mode) {      \
+    static const fopen_fn real = next<fopen_fn>(#name); \
+    log_mode(path, mode);                               \
+    return real(path, mode);                            \
+  }
+INKGEN_LOG_FOPEN(fopen)
+INKGEN_LOG_FOPEN(fopen64)
 
 }  // extern "C"
