@@ -3,6 +3,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "inkgen/common/atomic_file.hpp"
 #include "inkgen/common/checked_input.hpp"
 
 namespace inkgen::cli {
@@ -68,6 +69,19 @@ std::vector<CLI::ConfigItem> JsonConfig::from_config(std::istream& input) const 
     items.push_back(std::move(item));
   }
   return items;
+}
+
+void check_config_files(int argc, const char* const* argv) {
+  const std::string flag = "--config";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == flag && i + 1 < argc) {
+      check_input_file(argv[i + 1], "--config file", ErrorKind::usage, std::uintmax_t{1} << 24);
+    } else if (arg.rfind(flag + "=", 0) == 0) {
+      check_input_file(arg.substr(flag.size() + 1), "--config file", ErrorKind::usage,
+                       std::uintmax_t{1} << 24);
+    }
+  }
 }
 
 void add_config_option(CLI::App& root) {

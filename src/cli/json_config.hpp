@@ -23,4 +23,8 @@ class JsonConfig : public CLI::Config {
 // Adds --config FILE to the top-level app, for whichever subcommand is chosen.
 void add_config_option(CLI::App& root);
 
+// Checks every --config FILE of the command line before CLI11 opens it (a FIFO would block the
+// open, /dev/zero would be read forever): a regular file of at most 16 MiB, else Error(usage).
+void check_config_files(int argc, const char* const* argv);
+
 }  // namespace inkgen::cli

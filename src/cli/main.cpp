@@ -68,6 +68,11 @@ int main(int argc, char** argv) {
     command.app->footer(footer);
 
   try {
+    inkgen::cli::check_config_files(argc, argv);
+  } catch (const inkgen::Error& e) {
+    return fail(e.kind(), e.what());
+  }
+  try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

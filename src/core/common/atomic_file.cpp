@@ -10,6 +10,7 @@
 #include <sstream>
 #include <vector>
 
+#include "inkgen/common/checked_input.hpp"
 #include "inkgen/common/error.hpp"
 
 namespace inkgen {
@@ -84,6 +85,27 @@ void write_image_atomically(const fs::path& path, const cv::Mat& image) {
 }  // namespace inkgen
 
 namespace inkgen {
+
+void check_input_file(const std::filesystem::path& path, const std::string& what, ErrorKind kind,
+                      std::uintmax_t max_bytes) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  const std::string name = what + " " + excerpt(path.string());
+  if (!std::filesystem::exists(status))
+    throw Error(kind, name + " not found; give the path of a file");
+  if (!std::filesystem::is_regular_file(status)) {
+    const char* is = std::filesystem::is_directory(status) ? "a folder"
+                     : std::filesystem::is_fifo(status)    ? "a FIFO"
+                                                           : "a device or socket";
+    throw Error(kind, name + " is " + is + ", not a file; give the path of a file");
+  }
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (!ec && size > max_bytes) {
+    throw Error(kind, name + " is " + std::to_string(size) + " bytes, more than the " +
+                          std::to_string(max_bytes) +
+                          " it may hold; check that it is the right file");
+  }
+}
 
 std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 
+#include "inkgen/common/atomic_file.hpp"
 #include "inkgen/common/error.hpp"
 #include "inkgen/io/layer_image.hpp"
 
@@ -24,6 +25,9 @@ std::optional<fs::path> find_mask(const fs::path& dir, const std::string& name) 
   std::error_code ec;
   const fs::path named = dir / (name + "_mask.png");
   if (fs::is_regular_file(named, ec)) return named;
+  // A mask that is there but is not a file must not read as "no mask" (every tile papyrus).
+  if (fs::exists(fs::symlink_status(named, ec)))
+    check_input_file(named, "mask", ErrorKind::input, std::uintmax_t{1} << 32);
   std::vector<fs::path> found;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const auto file = entry.path().filename().string();

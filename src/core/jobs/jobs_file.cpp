@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "inkgen/common/atomic_file.hpp"
 #include "inkgen/common/checked_input.hpp"
 #include "inkgen/common/error.hpp"
 #include "inkgen/options/option_table.hpp"
@@ -96,6 +97,10 @@ std::vector<JobRequest> parse_jobs_text(const std::string& text, const std::stri
       }
       if (content.find('\0') != std::string::npos)
         LineError{origin, line}("holds a NUL byte; write one segment directory per line");
+      if (content.size() > 4096)  // PATH_MAX: no path is longer
+        LineError{origin, line}("is " + std::to_string(content.size()) +
+                                " characters long, longer than any path; write one segment "
+                                "directory per line");
       JobRequest r;
       r.line = line;
       r.values["segment"] = content;
@@ -112,6 +117,8 @@ std::vector<JobRequest> parse_jobs_text(const std::string& text, const std::stri
 }
 
 std::vector<JobRequest> read_jobs_file(const std::string& path) {
+  // 256 MiB holds millions of jobs; more is a wrong file (or /dev/zero), not a batch.
+  check_input_file(path, "jobs file", ErrorKind::input, std::uintmax_t{1} << 28);
   std::ifstream in(path, std::ios::binary);
   std::error_code ec;
   if (!in || std::filesystem::is_directory(path, ec)) {
