@@ -430,11 +430,18 @@ Command add_bench_command(CLI::App& parent, const Context& context) {
       "Speed of inkgen's loop against the same loop in Python PyTorch, eager and compiled");
   app->add_option("--workloads", o->workloads, "Comma list of bundled, keras, gp-i3d")
       ->capture_default_str();
-  app->add_option("--steps", o->steps, "Steps per timed run")->capture_default_str();
-  app->add_option("--batch", o->batch, "Starts per batch")->capture_default_str();
+  // Bounded up front: a benchmark of days (or of a batch no memory holds) is a typo.
+  app->add_option("--steps", o->steps, "Steps per timed run")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app->add_option("--batch", o->batch, "Starts per batch")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
   app->add_option("--repeats", o->repeats, "Alternating runs of each loop; medians are reported")
+      ->check(CLI::Range(1, 100))
       ->capture_default_str();
   app->add_option("--warmup", o->warmup, "Untimed steps before each timed run")
+      ->check(CLI::Range(0, 10000))
       ->capture_default_str();
   app->add_option("--peers", o->peers,
                   "Comma list of the Python loops to run beside inkgen's: as-written, eager, "

@@ -1,16 +1,20 @@
 // Hostile input from every channel a user has (command line, --config, a card, a JOBS line, the
 // segment folder): each is refused with one line and the README's exit code, never a crash, an
 // exit 70 or a silently wrapped value.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
+#include <vector>
 
 #include "inkgen/common/cpu_threads.hpp"
 #include "test_support.hpp"
@@ -212,6 +216,86 @@ TEST_F(CliHostileInput, ASigtermWhileStartsAreWrittenStopsBetweenTwoOfThem) {
   }
   EXPECT_GE(written, 1);
   EXPECT_GT(unwritten, starts / 2) << "the stop came only after " << written << " starts";
+}
+
+// Input files that are not files: a FIFO blocked the open for ever (SIGTERM could not end it),
+// /dev/zero was read until memory ran out, a folder as the mask read as "no mask" (every tile
+// papyrus). Each is refused before it is opened, naming what it is.
+TEST_F(CliHostileInput, InputsThatAreNotFilesAreRefusedBeforeTheyAreOpened) {
+  const fs::path fifo = tmp_ / "input.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  // Should a build open the FIFO after all, a writer that comes and goes ends its wait.
+  std::atomic<bool> done{false};
+  std::thread unblock([&] {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!done && std::chrono::steady_clock::now() < deadline) {
+      const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+      if (fd >= 0) ::close(fd);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  for (const std::string config : {fifo.string(), std::string("/dev/zero"), tmp_.path().string()}) {
+    expect_one_line_error(run_inkgen({"--config", config, "maximize", "--model", scalar_, "--from",
+                                      "noise", "--out", (tmp_ / "o").string()}),
+                          2, "not a file");
+    expect_one_line_error(run_inkgen({"batch", config, "--model", scalar_, "--mode", "maximize",
+                                      "--out", (tmp_ / "b").string()}),
+                          3, "not a file");
+  }
+  done = true;
+  unblock.join();
+  expect_one_line_error(run_inkgen({"--config=" + fifo.string() + "-missing", "maximize", "--from",
+                                    "noise", "--out", (tmp_ / "o").string()}),
+                        2, "not found");
+  fs::remove(tmp_ / "seg" / "seg_mask.png");
+  fs::create_directories(tmp_ / "seg" / "seg_mask.png");
+  expect_one_line_error(run_inkgen(score({})), 3, "mask");
+}
+
+// Values whose size made the loss overflow (reported as a model fault), a blur that filled 17 GB,
+// a reporting period of 0 that was quietly made 1; and numbers quoted short.
+TEST_F(CliHostileInput, OptionValuesAreBoundedBeforeTheRunAndQuotedShort) {
+  const auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args{"maximize", "--model", scalar_,
+                                  "--from",   "noise",   "--steps",
+                                  "2",        "--out",   (tmp_ / "o").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_inkgen(args);
+  };
+  expect_one_line_error(
+      run({"--blur-every", "1", "--blur-sigma", "1e6"}), 2,
+      "--blur-sigma must be a sigma of more than 0 and at most 16 voxels, got 1e+06");
+  expect_one_line_error(run({"--tv", "1e308"}), 2,
+                        "--tv must be a weight from 0 to 1e6, got 1e+308");
+  expect_one_line_error(run({"--l2", "1e308"}), 2, "--l2");
+  expect_one_line_error(run({"--batch", "2", "--diversity", "1e308"}), 2, "--diversity");
+  expect_one_line_error(run({"--param", "fourier", "--fourier-decay", "1000"}), 2,
+                        "--fourier-decay must be from 0 to 8, got 1000");
+  expect_one_line_error(run({"--report-every", "0"}), 2, "--report-every must be at least 1");
+  expect_one_line_error(run({"--decay", "1e308", "--optimizer", "seed"}), 2, "got 1e+308");
+  // bench's sizes: --warmup 2147483647 ran until killed, --batch 1e8 until memory ran out.
+  expect_one_line_error(run_inkgen({"bench", "--warmup", "2147483647"}), 2, "--warmup");
+  expect_one_line_error(run_inkgen({"bench", "--batch", "100000000"}), 2, "--batch");
+  // A line of a plain list longer than any path (a 50 MB one was taken as a segment).
+  const auto list = write("list.txt", std::string(5000, 'x') + "\n");
+  expect_one_line_error(run_inkgen({"batch", list.string(), "--model", scalar_, "--mode",
+                                    "maximize", "--out", (tmp_ / "b").string()}),
+                        3, "longer than any path");
+}
+
+// A hidden layer without positions ([N, C]: tiny-features' "pooled") was "a bug in inkgen" (exit
+// 70, "Dimension out of range") for channel and direction objectives; it is a layer like another.
+TEST_F(CliHostileInput, ObjectivesOnALayerWithoutPositionsRun) {
+  const std::string features = test_model("tiny-features.pt").string();
+  test::write_text(tmp_ / "d.json", "[1, 2]");
+  for (const std::string objective :
+       std::vector<std::string>{"channel:pooled:1", "0.5*channel:pooled:1 + logit",
+                                "direction:pooled:" + (tmp_ / "d.json").string()}) {
+    const auto r = run_inkgen({"maximize", "--model", features, "--from", "noise", "--steps", "2",
+                               "--objective", objective, "--quiet", "--force", "--out",
+                               (tmp_ / "o").string()});
+    EXPECT_EQ(r.exit_code, 0) << objective << ": " << r.err;
+  }
 }
 
 }  // namespace

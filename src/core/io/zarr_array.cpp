@@ -69,8 +69,13 @@ std::uint16_t fill_of(const json& value, const fs::path& where) {
 }
 
 void check_sizes(const ZarrArray& a, const fs::path& where) {
-  if (a.chunk_voxels() > max_chunk_bytes / a.bytes)
-    refuse(where, "has chunks over 1 GiB; rechunk it (64..1024 voxels a side is usual)");
+  // Multiplied one side at a time, each bounded first: three sides of 1e9 overflow 64 bits.
+  std::int64_t bytes = a.bytes;
+  for (const auto side : a.chunks) {
+    if (side > max_chunk_bytes || bytes * side > max_chunk_bytes)
+      refuse(where, "has chunks over 1 GiB; rechunk it (64..1024 voxels a side is usual)");
+    bytes *= side;
+  }
 }
 
 ChunkCodec codec_named(const std::string& id, const fs::path& where) {

@@ -240,7 +240,10 @@ at::Tensor term_values(const BoundObjective& objective, const BoundTerm& b, cons
                                               : -at::log_sigmoid(-cells).mean(1);
     case TermKind::channel: {
       const at::Tensor& a = layer_of(layers, t.layer);
-      if (!objective.row_channels.defined()) return a.select(1, t.channel).flatten(1).mean(1);
+      // reshape, not flatten(1): a layer without positions ([N, C], a pooled one) has no dim 1
+      // left once its channel is chosen.
+      if (!objective.row_channels.defined())
+        return a.select(1, t.channel).reshape({a.size(0), -1}).mean(1);
       // One channel per start; a batch of several ways per start repeats the starts.
       const auto n = a.size(0);
       at::Tensor rows = objective.row_channels;
@@ -259,7 +262,7 @@ at::Tensor term_values(const BoundObjective& objective, const BoundTerm& b, cons
       const at::Tensor& a = layer_of(layers, t.layer);
       std::vector<std::int64_t> shape(static_cast<std::size_t>(a.dim()), 1);
       shape[1] = a.size(1);
-      return (a * b.direction.view(shape)).sum(1).flatten(1).mean(1);
+      return (a * b.direction.view(shape)).sum(1).reshape({a.size(0), -1}).mean(1);
     }
   }
   throw Error(ErrorKind::internal, "an objective term of a kind inkgen does not know");

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 #include "inkgen/common/error.hpp"
@@ -33,41 +34,50 @@ at::Tensor row_index(const std::vector<std::int64_t>& rows, const at::Device& de
 
 void check_options(const OptimizeOptions& o) {
   const auto bad = [](const std::string& what) { throw Error(ErrorKind::usage, what); };
+  // Six significant digits: a value of 1e308 is quoted as such, not as 309 digits.
+  const auto num = [](double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", v);
+    return std::string(text);
+  };
   if (o.steps < 1) bad("--steps must be at least 1, got " + std::to_string(o.steps));
   if (!std::isfinite(o.rule.lr) || o.rule.lr <= 0) {
-    bad("--lr must be a positive finite number, got " + std::to_string(o.rule.lr));
+    bad("--lr must be a positive finite number, got " + num(o.rule.lr));
   }
   if (!std::isfinite(o.rule.decay) || o.rule.decay < 0 || o.rule.decay >= 1) {
-    bad("--decay must be in [0, 1), got " + std::to_string(o.rule.decay));
+    bad("--decay must be in [0, 1), got " + num(o.rule.decay));
   }
   const auto& r = o.regularizers;
-  if (!std::isfinite(r.l2) || r.l2 < 0)
-    bad("--l2 must be a finite weight >= 0, got " + std::to_string(r.l2));
-  if (!std::isfinite(r.tv) || r.tv < 0)
-    bad("--tv must be a finite weight >= 0, got " + std::to_string(r.tv));
+  // Weights beyond 1e6 drown the objective: the loss overflows to inf instead of meaning anything.
+  if (!std::isfinite(r.l2) || r.l2 < 0 || r.l2 > 1e6)
+    bad("--l2 must be a weight from 0 to 1e6, got " + num(r.l2));
+  if (!std::isfinite(r.tv) || r.tv < 0 || r.tv > 1e6)
+    bad("--tv must be a weight from 0 to 1e6, got " + num(r.tv));
   if (r.jitter < 0) bad("--jitter must be >= 0 voxels, got " + std::to_string(r.jitter));
   if (r.blur_every < 0) bad("--blur-every must be >= 0 steps, got " + std::to_string(r.blur_every));
-  if (!std::isfinite(r.blur_sigma) || r.blur_sigma <= 0) {
-    bad("--blur-sigma must be a positive number of voxels, got " + std::to_string(r.blur_sigma));
+  if (!std::isfinite(r.blur_sigma) || r.blur_sigma <= 0 || r.blur_sigma > 16) {
+    bad("--blur-sigma must be a sigma of more than 0 and at most 16 voxels, got " +
+        num(r.blur_sigma));
   }
-  if (!std::isfinite(r.diversity) || r.diversity < 0) {
-    bad("--diversity must be a finite weight >= 0, got " + std::to_string(r.diversity));
+  if (!std::isfinite(r.diversity) || r.diversity < 0 || r.diversity > 1e6) {
+    bad("--diversity must be a weight from 0 to 1e6, got " + num(r.diversity));
   }
-  if (!std::isfinite(o.fourier_decay) || o.fourier_decay < 0) {
-    bad("--fourier-decay must be a finite number >= 0, got " + std::to_string(o.fourier_decay));
+  // 1/f^8 already leaves only the lowest frequencies; more underflows to nothing.
+  if (!std::isfinite(o.fourier_decay) || o.fourier_decay < 0 || o.fourier_decay > 8) {
+    bad("--fourier-decay must be from 0 to 8, got " + num(o.fourier_decay));
   }
   if (o.stop_at && !(*o.stop_at > 0 && *o.stop_at < 1)) {
-    bad("--stop-at must be a probability strictly between 0 and 1, got " +
-        std::to_string(*o.stop_at));
+    bad("--stop-at must be a probability strictly between 0 and 1, got " + num(*o.stop_at));
   }
+  if (o.report_every < 1)
+    bad("--report-every must be at least 1 step, got " + std::to_string(o.report_every));
   if (o.save_every < 0) bad("--save-every must be >= 0 steps, got " + std::to_string(o.save_every));
   if (!std::isfinite(o.grad_blur) || o.grad_blur < 0 || o.grad_blur > 16) {
-    bad("--grad-blur must be a sigma of 0 to 16 voxels (0: off), got " +
-        std::to_string(o.grad_blur));
+    bad("--grad-blur must be a sigma of 0 to 16 voxels (0: off), got " + num(o.grad_blur));
   }
   if (!std::isfinite(o.grad_threshold) || o.grad_threshold < 0 || o.grad_threshold >= 1) {
     bad("--grad-threshold must be a fraction in [0, 1) of each step's largest gradient, got " +
-        std::to_string(o.grad_threshold));
+        num(o.grad_threshold));
   }
 }
 

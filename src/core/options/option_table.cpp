@@ -383,7 +383,7 @@ std::vector<OptionSpec> make_table() {
       [](const S& s) { return json(s.optimize.regularizers.blur_sigma); }));
   t.push_back(typed(
       OptionType::integer, "report-every", "Read the score back and report every K steps",
-      [](const json& v, S& s) { s.optimize.report_every = std::max(1, v.get<int>()); },
+      [](const json& v, S& s) { s.optimize.report_every = v.get<int>(); },
       [](const S& s) { return json(s.optimize.report_every); }));
   t.push_back(typed(
       OptionType::integer, "save-every", "Save snapshot slices every K steps (0: never)",

@@ -132,6 +132,12 @@ TEST(ZarrArray, RefusesWhatItCannotReadWithTheFix) {
           R"({"zarr_format": 2, "shape": [4, 8, 8], "chunks": [4096, 4096, 4096], "dtype": "<u2"})")
           .find("rechunk"),
       std::string::npos);
+  // Sides whose product overflows 64 bits passed the 1 GiB check and became "out of memory".
+  EXPECT_NE(refused("wrap", ".zarray",
+                    R"({"zarr_format": 2, "shape": [12, 64, 96], "chunks": [12, 1000000000, )"
+                    R"(1000000000], "dtype": "<u2", "compressor": null})")
+                .find("rechunk"),
+            std::string::npos);
   EXPECT_NE(
       refused("shard", "zarr.json",
               R"({"zarr_format": 3, "node_type": "array", "shape": [4, 8, 8], "data_type": "uint16",
