@@ -130,7 +130,9 @@ TEST_F(BatchFaults, ABadJobsFileIsRefusedBeforeAnythingRuns) {
       {good_job_, 2, "--shard", {"--shard", "2/2"}},
       {good_job_, 2, "--batch", {"--batch", "0"}},
   });
-  expect_one_line_error(run_inkgen(batch("missing.jsonl")), 3, "cannot be read");
+  const auto missing = run_inkgen(batch("missing.jsonl"));
+  expect_one_line_error(missing, 3, "jobs file");
+  expect_one_line_error(missing, 3, "missing.jsonl not found");
 }
 
 TEST_F(BatchFaults, BadSegmentsFailTheirJobsAndTheRestRun) {
