@@ -23,6 +23,7 @@ struct AttributeCommandOptions {
   TableValues table;  // every option of the option table offered to attribute
   std::string from;
   std::string out;
+  const CLI::Option* out_option = nullptr;  // given: an empty --out is a mistake, not the default
   bool force = false;
 };
 
@@ -59,7 +60,8 @@ int run_attribute(const AttributeCommandOptions& o, const Context& context) {
   spec.attribution = s.attribution;
   spec.seed = s.optimize.seed;
   spec.batch = s.batch;
-  spec.out = o.out.empty() ? default_attribution_out(s.name) : std::filesystem::path(o.out);
+  spec.out =
+      o.out_option->count() == 0 ? default_attribution_out(s.name) : std::filesystem::path(o.out);
   spec.overwrite = o.force ? Overwrite::allow : Overwrite::refuse;
   spec.options = record_settings(s, in_attribute);
   spec.options.update({{"source", "segment"}, {"out", spec.out.string()}, {"force", o.force}});
@@ -107,8 +109,8 @@ Command add_attribute_command(CLI::App& parent, const Context& context) {
                   "Where the crops come from: segment (the only source; attribution needs a real "
                   "crop)");
   add_table_options(*app, in_attribute, options->table);
-  app->add_option("-o,--out", options->out,
-                  "Output folder (default: runs/attribute-segment-<time>)");
+  options->out_option = app->add_option("-o,--out", options->out,
+                                        "Output folder (default: runs/attribute-segment-<time>)");
   app->add_flag("--force", options->force, "Replace the run in an existing --out");
   return {app, [options, &context]() { return run_attribute(*options, context); }};
 }

@@ -28,6 +28,7 @@ struct BatchCommandOptions {
   std::string jobs;
   std::string out;
   std::string shard;
+  const CLI::Option* shard_option = nullptr;  // given at all: --shard '' is a mistake, not "none"
   bool status = false;
   TableValues defaults;  // defaults for every job line, by the single commands' names
 };
@@ -38,7 +39,8 @@ void add_options(CLI::App& app, BatchCommandOptions& o) {
       ->required();
   app.add_option("-o,--out", o.out, "Output folder of the whole batch (and its manifest)")
       ->required();
-  app.add_option("--shard", o.shard, "i/n: run only the jobs whose index mod n is i");
+  o.shard_option =
+      app.add_option("--shard", o.shard, "i/n: run only the jobs whose index mod n is i");
   app.add_flag("--status", o.status,
                "Print the merged state of all manifests in --out and run nothing");
   add_table_options(app, in_batch, o.defaults, {},
@@ -137,7 +139,8 @@ int print_status(const JobPlan& plan, const fs::path& out, const std::optional<S
 
 int run_command(const BatchCommandOptions& o, const Context& context) {
   std::optional<Shard> shard;
-  if (!o.shard.empty()) shard = parse_shard(o.shard);
+  if (o.shard_option->count() > 0) shard = parse_shard(o.shard);
+  if (o.out.empty()) throw Error(ErrorKind::usage, "--out is empty; give the batch's folder");
   const JobRequest defaults = table_request(o.defaults);
   // The device batch is the batch's own, not a job's: checked and read by the table's rule.
   const int device_batch = resolve_settings(defaults).batch;

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "inkgen/common/checked_input.hpp"
 #include "inkgen/common/error.hpp"
 #include "inkgen/common/version.hpp"
 #include "inkgen/model/device.hpp"
@@ -33,6 +34,13 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
+// Skipped with a warning when absent (a clone without ../shared); a --keras-model the user
+// names must exist.
+std::string shared_keras_model() {
+  return (fs::path(INKGEN_SOURCE_DIR).parent_path() / "shared" / "models" / "keras-patch-x65m25.pt")
+      .string();
+}
+
 struct BenchOptions {
   std::string workloads = "bundled,keras,gp-i3d";
   std::string peers = "eager,compiled";
@@ -45,9 +53,7 @@ struct BenchOptions {
   std::string python = INKGEN_BENCH_PYTHON;
   std::string reference =
       (fs::path(INKGEN_SOURCE_DIR) / "tests" / "bench" / "reference_loop.py").string();
-  std::string keras_model =
-      (fs::path(INKGEN_SOURCE_DIR).parent_path() / "shared" / "models" / "keras-patch-x65m25.pt")
-          .string();
+  std::string keras_model = shared_keras_model();
   std::string gp_model;
   std::string precision = "fp32";
 };
@@ -237,6 +243,29 @@ fs::path export_random_i3d(const BenchOptions& o, const fs::path& dir) {
   return model;
 }
 
+const char* const workload_names[] = {"bundled", "keras", "gp-i3d"};
+
+// Before the banner and before any model is exported: a typo costs nothing.
+void check_workloads(const BenchOptions& o) {
+  std::stringstream in(o.workloads);
+  std::string name;
+  bool any = false;
+  while (std::getline(in, name, ',')) {
+    any = true;
+    if (std::find(std::begin(workload_names), std::end(workload_names), name) ==
+        std::end(workload_names)) {
+      throw Error(ErrorKind::usage,
+                  "unknown workload '" + excerpt(name) + "'; use bundled, keras and/or gp-i3d");
+    }
+    // The shared model is skipped when ../shared is absent; one the user names must exist.
+    if (name == "keras" && o.keras_model != shared_keras_model() && !fs::exists(o.keras_model)) {
+      throw Error(ErrorKind::model, "--keras-model '" + excerpt(o.keras_model) +
+                                        "' not found; give the path of the Keras port");
+    }
+  }
+  if (!any) throw Error(ErrorKind::usage, "--workloads is empty; use bundled, keras and/or gp-i3d");
+}
+
 std::vector<Workload> plan(const BenchOptions& o, const c10::Device& device) {
   std::vector<Workload> out;
   std::stringstream list(o.workloads);
@@ -250,16 +279,13 @@ std::vector<Workload> plan(const BenchOptions& o, const c10::Device& device) {
         continue;
       }
       out.push_back({name, o.keras_model, o.batch, o.steps});
-    } else if (name == "gp-i3d") {
+    } else {  // gp-i3d: the names were checked
       const fs::path model = o.gp_model.empty()
                                  ? export_random_i3d(o, fs::temp_directory_path() / "inkgen-bench")
                                  : fs::path(o.gp_model);
       // Seconds per step on a CPU: a small batch and a few steps say enough there.
       out.push_back(device.is_cuda() ? Workload{name, model, o.batch, o.steps}
                                      : Workload{name, model, 2, 5});
-    } else {
-      throw Error(ErrorKind::usage,
-                  "unknown workload '" + name + "'; use bundled, keras and/or gp-i3d");
     }
   }
   return out;
@@ -297,6 +323,12 @@ int run_bench(const BenchOptions& o, const Context& context) {
     throw Error(ErrorKind::usage, "--steps, --batch and --repeats must be at least 1");
   }
   const std::vector<Peer> peers = parse_peers(o.peers);
+  check_workloads(o);
+  // Heard between timed runs (each is seconds long); half a benchmark says nothing.
+  const auto check_stop = [&context] {
+    if (context.stop_requested.load())
+      throw Error(ErrorKind::interrupted, "bench interrupted before every workload was measured");
+  };
   LoadOptions load;
   load.device = resolve_device(context.global.device);
   load.precision = parse_precision(o.precision);
@@ -326,6 +358,7 @@ int run_bench(const BenchOptions& o, const Context& context) {
       theirs.push_back({&p, {}, ""});
     // Alternating runs, so that a slow minute of a shared machine hits every loop alike.
     for (int r = 0; r < o.repeats; ++r) {
+      check_stop();
       ours.push_back(measure_inkgen(model, w, o.warmup));
       if (!context.global.quiet) {
         std::fprintf(stderr, "  %s run %d/%d: inkgen %.2f", w.name.c_str(), r + 1, o.repeats,
@@ -333,6 +366,7 @@ int run_bench(const BenchOptions& o, const Context& context) {
       }
       for (PeerResult& t : theirs) {
         if (!t.unavailable.empty()) continue;
+        check_stop();
         const auto run = measure_peer(o, *t.peer, w, load.device, threads, t.unavailable);
         if (!run) {
           spdlog::warn("peer {} unavailable: {}", t.peer->name, t.unavailable);

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "inkgen/batch/job_plan.hpp"
+#include "inkgen/common/checked_input.hpp"
 #include "inkgen/common/cpu_threads.hpp"
 #include "inkgen/common/error.hpp"
 #include "inkgen/model/device.hpp"
@@ -25,7 +26,15 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
   app.add_option("--threads", options.threads,
                  "CPU threads for LibTorch (0: one per CPU this process may use, or "
                  "OMP_NUM_THREADS when set)")
-      ->check(CLI::NonNegativeNumber);
+      // CLI11's own NonNegativeNumber quotes DBL_MAX in 300 digits.
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            const auto n = parse_whole(text);
+            return n && *n >= 0 ? ""
+                                : "must be a whole number >= 0 (0: one per CPU), got '" +
+                                      excerpt(text) + "'";
+          },
+          "N >= 0"));
 }
 
 void add_model_options(CLI::App& command, ModelOptions& options) {

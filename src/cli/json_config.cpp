@@ -49,12 +49,21 @@ std::vector<CLI::ConfigItem> JsonConfig::from_config(std::istream& input) const 
   const CLI::App* command = chosen.empty() ? &root_ : chosen.front();
   std::vector<CLI::ConfigItem> items;
   for (const auto& [key, value] : j.items()) {
-    if (value.is_null()) continue;
-    if (command->get_option_no_throw("--" + key) == nullptr &&
-        root_.get_option_no_throw("--" + key) == nullptr) {
+    const CLI::Option* option = command->get_option_no_throw("--" + key);
+    if (option == nullptr) option = root_.get_option_no_throw("--" + key);
+    if (option == nullptr) {
       throw CLI::ConfigError("config file key '" + excerpt(key) + "' is not an option of " +
                              command->get_name() +
                              "; remove it or fix its name (keys are option names without dashes)");
+    }
+    // null is no value: leaving the key out is how a config keeps an option's default.
+    if (value.is_null()) {
+      throw CLI::ConfigError("config file key '" + excerpt(key) +
+                             "' is null; give it a value, or leave the key out for the default");
+    }
+    if (value.is_array() && option->get_items_expected_max() <= 1) {
+      throw CLI::ConfigError("config file key '" + excerpt(key) + "' holds a list " +
+                             excerpt(value) + " but takes one value; write the value alone");
     }
     CLI::ConfigItem item;
     item.name = key;

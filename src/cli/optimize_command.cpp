@@ -27,12 +27,14 @@ namespace {
 struct OptimizeCommandOptions {
   TableValues table;  // every option of the option table offered to the single commands
   std::string out;
+  const CLI::Option* out_option = nullptr;  // given: an empty --out is a mistake, not the default
   bool force = false;
 };
 
 void add_options(CLI::App& app, OptimizeCommandOptions& o, unsigned scope) {
   add_table_options(app, scope, o.table);
-  app.add_option("-o,--out", o.out, "Output folder (default: runs/<command>-<source>-<time>)");
+  o.out_option =
+      app.add_option("-o,--out", o.out, "Output folder (default: runs/<command>-<source>-<time>)");
   app.add_flag("--force", o.force, "Replace the run in an existing --out");
 }
 
@@ -104,7 +106,8 @@ int run_command(const OptimizeCommandOptions& o, Direction direction, const Cont
     if (!request.has("batch"))
       spec.batch = static_cast<int>(std::min<std::size_t>(channels.size(), 16));
   }
-  spec.out = o.out.empty() ? default_out(command, spec.source) : std::filesystem::path(o.out);
+  spec.out =
+      o.out_option->count() == 0 ? default_out(command, spec.source) : std::filesystem::path(o.out);
   spec.overwrite = o.force ? Overwrite::allow : Overwrite::refuse;
   spec.options = record_settings(s, atlas ? in_single | in_atlas : in_single);
   spec.options.update({{"mode", command}, {"out", spec.out.string()}, {"force", o.force}});

@@ -61,6 +61,7 @@ long letter_count(const std::string& text) {
 
 // Refuses to mix a new segment into a folder that holds something else.
 void check_out(const fs::path& out, bool force) {
+  if (out.empty()) throw Error(ErrorKind::usage, "--out is empty; give the folder to write to");
   std::error_code ec;
   if (!fs::exists(out, ec)) return;
   if (!fs::is_directory(out, ec)) {
@@ -123,9 +124,10 @@ Command add_synth_command(CLI::App& parent, const Context& context) {
             const fs::path out = options->out;
             check_out(out, options->force);
 
-            const SyntheticSegment segment = make_synthetic_segment(synth);
+            const SyntheticSegment segment = make_synthetic_segment(synth, &context.stop_requested);
             write_synthetic_segment(out, segment,
-                                    options->zarr ? VolumeFormat::zarr : VolumeFormat::tiff_layers);
+                                    options->zarr ? VolumeFormat::zarr : VolumeFormat::tiff_layers,
+                                    &context.stop_requested);
             if (synth.text && letter_count(segment.text) < letter_count(*synth.text)) {
               spdlog::warn(
                   "only {} of the {} letters of --text fit on the sheet; give a larger "

@@ -240,14 +240,21 @@ TEST_F(BatchFaults, AJobFolderThatCannotBeMadeFailsThatJobOnly) {
   EXPECT_EQ(line_of("noise/")["status"], "done");
 }
 
+// A manifest that cannot take its line stops the batch: nothing may run unrecorded.
 TEST_F(BatchFaults, AFullDiskUnderTheManifestIsExit5) {
-  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
   test::write_text(tmp_ / "jobs.jsonl", good_job_);
+  // 64 bytes per file: no manifest line fits (nor the job's files, whose failure is a line too).
+  const auto r = run_with_file_size_limit(64, batch("jobs.jsonl"), tmp_.path());
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  // The limit cuts stderr at 64 bytes too: the start of the message is what can be read.
+  EXPECT_EQ(r.err.rfind("inkgen: error: cannot append to batch manifest", 0), 0u) << r.err;
+  // A manifest that is a device (until stop 29, /dev/full stood in for a full disk) is refused
+  // before any job runs: /dev/null would have taken every line and kept none.
+  fs::remove_all(out_);
   fs::create_directories(out_);
   fs::create_symlink("/dev/full", out_ / "manifest.jsonl");
-  expect_one_line_error(run_inkgen(batch("jobs.jsonl")), 5, "cannot append to batch manifest");
-  const auto r = run_inkgen(batch("jobs.jsonl"));
-  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  expect_one_line_error(run_inkgen(batch("jobs.jsonl")), 5, "is not a regular file");
+  EXPECT_FALSE(fs::exists(out_ / "good"));
 }
 
 TEST_F(BatchFaults, AFullDiskUnderAJobsFilesFailsThatJobAndIsRecorded) {

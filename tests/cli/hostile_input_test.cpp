@@ -125,6 +125,8 @@ TEST_F(CliHostileInput, ShapesAndScalesThatWouldOverflowAreUsageErrors) {
   expect_one_line_error(with("1,100000,100000,100000", "raw16/65535"), 2,
                         "--input-shape D is 100000");
   expect_one_line_error(with("1,4,60000,60000", "raw16/65535"), 2, "values per sample");
+  // 2^28 values passed, and the load check's one forward pass took 13 GB before it failed.
+  expect_one_line_error(with("1,64,2048,2048", "raw16/65535"), 2, "values per sample");
   expect_one_line_error(with("1,4,12,99999999999999999999", "raw16/65535"), 2, "is not C,D,H,W");
   expect_one_line_error(with("1,4,12,12", "min(raw16>>99999999999,3)/255"), 2, "the shift S is");
   expect_one_line_error(with("1,4,12,12", "min(raw16>>8,99999999999)/255"), 2, "the clip C is");
@@ -296,6 +298,134 @@ TEST_F(CliHostileInput, ObjectivesOnALayerWithoutPositionsRun) {
                                (tmp_ / "o").string()});
     EXPECT_EQ(r.exit_code, 0) << objective << ": " << r.err;
   }
+}
+
+// JSON a parser takes without a word: a key given twice (the last won), null (the default), a
+// list for a single value, text after a NUL byte (nlohmann stops there).
+TEST_F(CliHostileInput, ConfigAndJobsJsonThatMeansTwoThingsIsRefused) {
+  const std::string with_nul = std::string("{\"steps\": 2}") + '\0' + "{\"steps\": 300}";
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"{\"steps\": 2, \"steps\": 3}", "given twice"},
+      {"{\"steps\": null}", "is null"},
+      {"{\"steps\": [2]}", "takes one value"},
+      {with_nul, "NUL byte"}};
+  for (const auto& [text, needle] : cases) {
+    const auto config = write("c.json", text);
+    expect_one_line_error(run_inkgen({"--config", config.string(), "maximize", "--model", scalar_,
+                                      "--from", "noise", "--out", (tmp_ / "o").string()}),
+                          2, needle);
+    const auto jobs = write("jobs.jsonl", text + "\n");
+    expect_one_line_error(run_inkgen({"batch", jobs.string(), "--model", scalar_, "--mode",
+                                      "maximize", "--out", (tmp_ / "b").string()}),
+                          3, needle == "takes one value" ? "steps" : needle);
+  }
+  EXPECT_FALSE(fs::exists(tmp_ / "o"));
+}
+
+TEST_F(CliHostileInput, SpellingsThatLookRightButAreNotAreRefused) {
+  const auto maximize = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args{"maximize", "--model", scalar_, "--from",
+                                  "noise",    "--steps", "1"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_inkgen(args);
+  };
+  const std::string out = (tmp_ / "o").string();
+  // An empty --out was the default folder (or the working directory, for batch and synth).
+  expect_one_line_error(maximize({"--out", ""}), 2, "--out is empty");
+  expect_one_line_error(run_inkgen({"synth", "--out", "", "--size", "32,32"}), 2, "--out is empty");
+  const auto jobs = write("jobs.jsonl", "{\"source\": \"noise\"}\n");
+  expect_one_line_error(
+      run_inkgen({"batch", jobs.string(), "--model", scalar_, "--mode", "maximize", "--out", ""}),
+      2, "--out is empty");
+  for (const char* shard : {"", " 0/2", "0/2 ", "+1/2"}) {
+    expect_one_line_error(run_inkgen({"batch", jobs.string(), "--model", scalar_, "--mode",
+                                      "maximize", "--shard", shard, "--out", out}),
+                          2, "--shard");
+  }
+  for (const char* device : {"cuda:", "cuda: 0", "cuda:+0", "cuda:0x1"})
+    expect_one_line_error(maximize({"--device", device, "--out", out}), 2, "is not understood");
+  expect_one_line_error(
+      run_inkgen({"score", "--model", scalar_, "--segment", seg_, "--crop", "0,0,12,12,"}), 2,
+      "x1,y1,x2,y2");
+  // Numbers on the model's scale: 1e308 made hi - lo infinite (a model error, exit 4), and
+  // the message quoted 700 digits.
+  expect_one_line_error(maximize({"--range", "0,1e308", "--out", out}), 2, "within +-1e9");
+  const auto wide = maximize({"--noise-range", "-1e308,1e308", "--out", out});
+  expect_one_line_error(wide, 2, "--noise-range");
+  EXPECT_LT(wide.err.size(), 200u) << wide.err;
+  const auto threads = run_inkgen({"--threads", "-1", "info", "--model", scalar_});
+  expect_one_line_error(threads, 2, "--threads");
+  EXPECT_LT(threads.err.size(), 200u) << threads.err;
+  // Bytes that are not text come back escaped, not raw.
+  const auto bytes = maximize({"--objective", "\xff\xfe\x1b[31m", "--out", out});
+  expect_one_line_error(bytes, 2, "\\xFF\\xFE\\x1B[31m");
+  EXPECT_EQ(bytes.err.find('\xff'), std::string::npos);
+  EXPECT_EQ(bytes.err.find('\x1b'), std::string::npos);
+  EXPECT_FALSE(fs::exists(tmp_ / "o"));
+}
+
+// A model that is a folder or a FIFO was "not found"; a corrupt mask was called a layer; a
+// manifest that is a FIFO or a link to a device took the batch's record and kept nothing.
+TEST_F(CliHostileInput, FilesThatAreNotWhatTheyShouldBeAreNamed) {
+  fs::create_directories(tmp_ / "model-folder");
+  expect_one_line_error(run_inkgen({"info", "--model", (tmp_ / "model-folder").string()}), 4,
+                        "is a folder, not a file");
+  const fs::path fifo = tmp_ / "model.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  expect_one_line_error(run_inkgen({"info", "--model", fifo.string()}), 4, "is a FIFO");
+
+  test::write_text(tmp_ / "seg" / "seg_mask.png", "not a png");
+  expect_one_line_error(
+      run_inkgen(score({})), 3,
+      "mask " + (tmp_ / "seg" / "seg_mask.png").string() + " is not a readable PNG");
+  fs::remove(tmp_ / "seg" / "seg_mask.png");
+
+  const auto jobs = write("jobs.jsonl", "{\"source\": \"noise\", \"steps\": 1}\n");
+  for (const std::string kind : {"fifo", "device"}) {
+    const fs::path out = tmp_ / ("b-" + kind);
+    fs::create_directories(out);
+    if (kind == "fifo") {
+      ASSERT_EQ(::mkfifo((out / "manifest.jsonl").c_str(), 0644), 0);
+    } else {
+      fs::create_symlink("/dev/null", out / "manifest.jsonl");
+    }
+    expect_one_line_error(run_inkgen({"batch", jobs.string(), "--model", scalar_, "--mode",
+                                      "maximize", "--quiet", "--out", out.string()}),
+                          5, "is not a regular file");
+  }
+}
+
+// synth of a large segment and bench ran minutes past a SIGTERM; both now stop within seconds.
+TEST_F(CliHostileInput, SynthAndBenchHearSigterm) {
+  const fs::path out = tmp_ / "big";
+  test::BackgroundInkgen synth(
+      {"synth", "--size", "2000,2000", "--layers", "65", "--quiet", "--out", out.string()});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  synth.signal(SIGTERM);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto s = synth.finish();
+  EXPECT_EQ(s.exit_code, 130) << s.err;
+  EXPECT_NE(s.err.find("synth interrupted"), std::string::npos) << s.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+
+  test::BackgroundInkgen bench({"bench", "--workloads", "bundled", "--peers", "", "--steps", "20",
+                                "--batch", "2", "--repeats", "100", "--warmup", "0"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+  bench.signal(SIGTERM);
+  const auto t1 = std::chrono::steady_clock::now();
+  const auto b = bench.finish();
+  EXPECT_EQ(b.exit_code, 130) << b.err;
+  EXPECT_NE(b.err.find("bench interrupted"), std::string::npos) << b.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, std::chrono::seconds(30));
+}
+
+TEST_F(CliHostileInput, BenchChecksItsArgumentsBeforeItsBanner) {
+  const auto r = run_inkgen({"bench", "--workloads", "bundled,nonsense"});
+  expect_one_line_error(r, 2, "unknown workload 'nonsense'");
+  EXPECT_EQ(r.err.find("LibTorch"), std::string::npos) << r.err;
+  expect_one_line_error(run_inkgen({"bench", "--workloads", "keras", "--keras-model",
+                                    (tmp_ / "missing.pt").string()}),
+                        4, "--keras-model");
 }
 
 }  // namespace

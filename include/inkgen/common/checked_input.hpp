@@ -23,7 +23,10 @@ inline constexpr int max_json_depth = 64;
 // Bounds on a model's input and output, per sample: dimensions a real ink model can have
 // (the Grand Prize models take 1x26x64x64), far below where products overflow or allocations fail.
 inline constexpr std::int64_t max_model_dim = 1 << 16;
-inline constexpr std::int64_t max_sample_values = std::int64_t{1} << 28;  // 1 GiB as float32
+// 2^26 values (256 MiB as float32, 1x64x1024x1024): 500 times a Grand Prize crop. The load check's
+// one forward pass needs many times its input: 1x64x2048x2048 (2^28) through a one-layer model
+// took 13 GB and 77 s before it could fail.
+inline constexpr std::int64_t max_sample_values = std::int64_t{1} << 26;
 
 // At most `max` characters of `text`, with "..." and the full length when cut, so that a 10 MB
 // value does not come back whole in a one-line message.

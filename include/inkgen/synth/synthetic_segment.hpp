@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <opencv2/core/mat.hpp>
@@ -75,8 +76,10 @@ struct SyntheticSegment {
   std::string text;  // the letters written, lines joined by '\n'
 };
 
-// Throws Error(usage) for sizes or ink options out of bounds or text the fonts cannot draw.
-SyntheticSegment make_synthetic_segment(const SynthOptions& options);
+// Throws Error(usage) for sizes or ink options out of bounds or text the fonts cannot draw, and
+// Error(interrupted) soon after `*stop` becomes true (a large segment takes minutes).
+SyntheticSegment make_synthetic_segment(const SynthOptions& options,
+                                        const std::atomic<bool>* stop = nullptr);
 
 // The `lo` and `hi` percentiles (0..100) of the surface height on the papyrus (mask) pixels; of
 // all pixels when the mask is empty.
@@ -92,7 +95,9 @@ std::pair<double, double> surface_percentiles(const SyntheticSegment& segment, d
 // With VolumeFormat::zarr the layers go to dir/<name>.zarr (a Zarr v2 array, layers x Y x X,
 // uint16) instead of dir/layers/, the layout of villa's segment folders.
 enum class VolumeFormat { tiff_layers, zarr };
+// A true `*stop` is heard between two files: Error(interrupted), the files so far written whole.
 void write_synthetic_segment(const std::filesystem::path& dir, const SyntheticSegment& segment,
-                             VolumeFormat format = VolumeFormat::tiff_layers);
+                             VolumeFormat format = VolumeFormat::tiff_layers,
+                             const std::atomic<bool>* stop = nullptr);
 
 }  // namespace inkgen

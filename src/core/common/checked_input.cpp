@@ -2,14 +2,58 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <set>
+#include <vector>
 
 namespace inkgen {
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence at text[i] (shortest form, no surrogates, at most
+// U+10FFFF); 0 when the bytes there are not one.
+std::size_t utf8_length(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  const std::size_t n = c >= 0xC2 && c <= 0xDF   ? 2
+                        : c >= 0xE0 && c <= 0xEF ? 3
+                        : c >= 0xF0 && c <= 0xF4 ? 4
+                                                 : 0;
+  if (n == 0 || i + n > text.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  const unsigned char d = byte(i + 1);
+  if ((c == 0xE0 && d < 0xA0) || (c == 0xED && d > 0x9F) || (c == 0xF0 && d < 0x90) ||
+      (c == 0xF4 && d > 0x8F))
+    return 0;
+  return n;
+}
+
+}  // namespace
+
 std::string excerpt(std::string_view text, std::size_t max) {
-  if (text.size() <= max) return std::string(text);
-  return std::string(text.substr(0, max)) + "... (" + std::to_string(text.size()) + " characters)";
+  // Control characters and bytes that are not UTF-8 come back as \xNN: a message is one line
+  // of text, whatever a file or an argument held.
+  std::string out;
+  std::size_t i = 0, shown = 0;
+  for (; i < text.size() && shown < max; ++shown) {
+    const std::size_t n = utf8_length(text, i);
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (n == 0 || (n == 1 && (c < 0x20 || c == 0x7F))) {
+      char escaped[5];
+      std::snprintf(escaped, sizeof escaped, "\\x%02X", c);
+      out += escaped;
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  if (i < text.size()) out += "... (" + std::to_string(text.size()) + " characters)";
+  return out;
 }
 
 std::string excerpt(const nlohmann::json& value, std::size_t max) {
@@ -120,8 +164,27 @@ nlohmann::json parse_json_input(std::string_view text, ErrorKind kind, const std
                                 const std::string& fix,
                                 const nlohmann::json::parser_callback_t& callback) {
   check_json_depth(text, kind, origin);
+  // nlohmann stops at a NUL as at the end of the input, and would take what follows for nothing.
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+    throw Error(kind, origin + " holds a NUL byte (at byte " + std::to_string(nul) +
+                          "); it is not text: " + fix);
+  }
+  // A key given twice would silently mean its last value; every object's keys are checked.
+  std::vector<std::set<std::string>> keys;
+  const nlohmann::json::parser_callback_t checked =
+      [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+        using Event = nlohmann::json::parse_event_t;
+        if (event == Event::object_start) keys.emplace_back();
+        if (event == Event::object_end && !keys.empty()) keys.pop_back();
+        if (event == Event::key && !keys.empty() &&
+            !keys.back().insert(parsed.get<std::string>()).second) {
+          throw Error(kind, origin + " has the key \"" + excerpt(parsed.get<std::string>()) +
+                                "\" given twice in one object; keep one");
+        }
+        return callback ? callback(depth, event, parsed) : true;
+      };
   try {
-    return nlohmann::json::parse(text.begin(), text.end(), callback);
+    return nlohmann::json::parse(text.begin(), text.end(), checked);
   } catch (const nlohmann::json::exception& e) {
     // parse_error for syntax, out_of_range for "1e999". Keep the reason, drop the library's tag.
     std::string why = e.what();

@@ -112,6 +112,8 @@ bool remove_owned(const fs::path& dir, RunLayout layout) {
 }  // namespace
 
 void check_output_dir(const fs::path& dir, Overwrite overwrite) {
+  // An empty path would be the working directory, which --force then clears of inkgen's files.
+  if (dir.empty()) throw Error(ErrorKind::usage, "--out is empty; give the folder to write to");
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
     throw Error(ErrorKind::output,

@@ -1,5 +1,6 @@
 #include "inkgen/io/crop.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <sstream>
 #include <vector>
@@ -18,7 +19,8 @@ Crop parse_crop(const std::string& text) {
   std::vector<long long> v;
   std::stringstream in(text);
   std::string part;
-  bool ok = text.size() < 200;
+  // Exactly three commas: getline drops an empty last part, so "0,0,64,64," would pass.
+  bool ok = text.size() < 200 && std::count(text.begin(), text.end(), ',') == 3;
   while (ok && std::getline(in, part, ',')) {
     const auto n = parse_whole(part);
     ok = n.has_value();
@@ -40,16 +42,17 @@ Crop parse_crop(const std::string& text) {
                   static_cast<int>(v[3])};
   if (crop.x1 < 0 || crop.y1 < 0) {
     throw Error(ErrorKind::usage,
-                "--crop " + text + " starts at a negative pixel; x1 and y1 must be >= 0");
+                "--crop " + excerpt(text) + " starts at a negative pixel; x1 and y1 must be >= 0");
   }
   if (crop.x2 <= crop.x1) {
-    throw Error(
-        ErrorKind::usage,
-        "--crop " + text + " has x2 <= x1; x2 is the exclusive end column and must exceed x1");
+    throw Error(ErrorKind::usage,
+                "--crop " + excerpt(text) +
+                    " has x2 <= x1; x2 is the exclusive end column and must exceed x1");
   }
   if (crop.y2 <= crop.y1) {
     throw Error(ErrorKind::usage,
-                "--crop " + text + " has y2 <= y1; y2 is the exclusive end row and must exceed y1");
+                "--crop " + excerpt(text) +
+                    " has y2 <= y1; y2 is the exclusive end row and must exceed y1");
   }
   return crop;
 }

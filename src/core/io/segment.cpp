@@ -60,9 +60,22 @@ std::optional<fs::path> zarr_inside(const fs::path& dir) {
   return found.front();
 }
 
+// probe_layer's checks, with the file named as the mask it is.
+LayerHeader probe_mask(const fs::path& path) {
+  try {
+    return probe_layer(path);
+  } catch (const Error& e) {
+    std::string message = e.what();
+    if (message.rfind("layer ", 0) == 0) message.replace(0, 5, "mask");
+    if (const auto at = message.rfind("the layer"); at != std::string::npos)
+      message.replace(at, 9, "the mask");
+    throw Error(e.kind(), message);
+  }
+}
+
 void check_mask(const Segment& segment) {
   if (!segment.mask) return;
-  const LayerHeader m = probe_layer(*segment.mask);
+  const LayerHeader m = probe_mask(*segment.mask);
   if (m.width != segment.width || m.height != segment.height) {
     throw Error(ErrorKind::input, "mask " + segment.mask->string() + " is " +
                                       std::to_string(m.width) + "x" + std::to_string(m.height) +
@@ -96,7 +109,7 @@ Segment open_zarr_segment(const fs::path& dir, const fs::path& array_dir, const 
   // A mask is drawn at full resolution: at a coarser level it is shrunk when read (segment_mask),
   // so that crops "auto" keep to the papyrus at every level.
   if (level > 0 && segment.mask) {
-    const LayerHeader m = probe_layer(*segment.mask);
+    const LayerHeader m = probe_mask(*segment.mask);
     const auto shrinks_to = [level](int full, int coarse) {
       const int f = 1 << level;  // OME-Zarr levels halve Y and X (rounding either way)
       return full / f == coarse || (full + f - 1) / f == coarse;

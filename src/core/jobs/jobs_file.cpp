@@ -65,7 +65,8 @@ JobRequest parse_json_line(const std::string& text, int line, const std::string&
   r.line = line;
   const OptionFailure failure = [&fail](const std::string& problem) { fail(problem); };
   for (const auto& [key, value] : j.items()) {
-    if (value.is_null()) continue;
+    if (value.is_null())
+      fail("key \"" + excerpt(key) + "\" is null; give it a value, or leave the key out");
     const OptionSpec& option = *find_option(key);
     json checked = check_option_value(option, value, "\"" + key + "\"", failure);
     // "no-clamp": true is "clamp": false.

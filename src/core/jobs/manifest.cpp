@@ -169,8 +169,17 @@ ShardLayoutLock::~ShardLayoutLock() {
 }
 
 ManifestWriter::ManifestWriter(const fs::path& path) : path_(path) {
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0644);
   if (fd_ < 0) cannot(path, "open", std::strerror(errno));
+  // A FIFO or a device (a link to /dev/null) would take the record and keep nothing of it.
+  struct stat kind {};
+  if (::fstat(fd_, &kind) != 0 || !S_ISREG(kind.st_mode)) {
+    ::close(fd_);
+    fd_ = -1;
+    throw Error(ErrorKind::output, "the manifest " + path.string() +
+                                       " is not a regular file (a FIFO, device or link to one); "
+                                       "remove it, or give the batch another --out");
+  }
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     const int e = errno;
     if (e == EWOULDBLOCK) {
@@ -184,7 +193,7 @@ ManifestWriter::ManifestWriter(const fs::path& path) : path_(path) {
     // A file system without locks (some network mounts): go on unlocked rather than not at all.
   }
   struct stat st {};
-  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return;
+  if (::fstat(fd_, &st) != 0 || st.st_size == 0) return;
   // Find the end of the last whole line, reading backwards; drop what follows it.
   off_t end = st.st_size;
   char last = 0;

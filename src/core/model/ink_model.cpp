@@ -6,6 +6,7 @@
 #include <torch/version.h>
 
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "inkgen/common/atomic_file.hpp"
@@ -138,11 +139,13 @@ std::string layers_text(const InkModel& model) {
 
 InkModel load_ink_model(const fs::path& path, const LoadOptions& options) {
   std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) {
+  if (!fs::exists(path, ec)) {
     throw Error(ErrorKind::model,
-                "model file '" + path.string() +
+                "model file '" + excerpt(path.string()) +
                     "' not found; give --model with the path of a TorchScript .pt file");
   }
+  // A folder, FIFO or device is named as such (a FIFO would block the loader for ever).
+  check_input_file(path, "--model", ErrorKind::model, std::numeric_limits<std::uintmax_t>::max());
   InkModel model;
   model.path = path;
   model.device = options.device;

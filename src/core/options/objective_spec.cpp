@@ -26,7 +26,7 @@ const char* const grammar =
 }
 
 std::string shown(const std::string& text) {
-  return "'" + (text.size() > 60 ? text.substr(0, 57) + "..." : text) + "'";
+  return "'" + excerpt(text, 60) + "'";
 }
 
 std::vector<std::string> split(const std::string& text, char sep) {

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <sstream>
 
 #include "inkgen/common/checked_input.hpp"
 #include "inkgen/common/error.hpp"
@@ -641,15 +640,18 @@ json check_option_value(const OptionSpec& option, const json& v, const std::stri
 }
 
 std::array<double, 2> parse_lo_hi(const std::string& text, const std::string& option) {
-  double lo = 0, hi = 0;
-  char comma = 0;
-  std::istringstream in(text);
-  if (!(in >> lo >> comma >> hi) || comma != ',' || !(in >> std::ws).eof() || !(lo < hi)) {
-    const std::string shown = text.size() > 40 ? text.substr(0, 37) + "..." : text;
-    throw Error(ErrorKind::usage,
-                option + " '" + shown + "' is not lo,hi with lo < hi; e.g. " + option + " 0.2,0.6");
+  // Values on a model's input scale: a card's range is bounded alike (model_card.cpp), and
+  // hi - lo must stay a finite number for every scale computed from it.
+  constexpr double bound = 1e9;
+  const auto comma = text.find(',');
+  const auto lo = comma == std::string::npos ? std::nullopt : parse_finite(text.substr(0, comma));
+  const auto hi = comma == std::string::npos ? std::nullopt : parse_finite(text.substr(comma + 1));
+  if (!lo || !hi || !(*lo < *hi) || std::abs(*lo) > bound || std::abs(*hi) > bound) {
+    throw Error(ErrorKind::usage, option + " '" + excerpt(text, 40) +
+                                      "' is not lo,hi with lo < hi, both within +-1e9; e.g. " +
+                                      option + " 0.2,0.6");
   }
-  return {lo, hi};
+  return {*lo, *hi};
 }
 
 const std::vector<std::string>& model_option_keys() {

@@ -596,7 +596,19 @@ nlohmann::json synth_record(const SyntheticSegment& s) {
 
 }  // namespace
 
-SyntheticSegment make_synthetic_segment(const SynthOptions& options) {
+namespace {
+
+// Throws Error(interrupted) once a stop was asked for; called between stages of seconds each.
+void check_stop(const std::atomic<bool>* stop, const char* what) {
+  if (stop && stop->load())
+    throw Error(ErrorKind::interrupted, std::string("synth interrupted ") + what);
+}
+
+}  // namespace
+
+SyntheticSegment make_synthetic_segment(const SynthOptions& options,
+                                        const std::atomic<bool>* stop) {
+  const auto heard = [stop] { check_stop(stop, "before writing; nothing was written"); };
   check_options(options);
   const int w = options.width;
   const int h = options.height;
@@ -616,6 +628,7 @@ SyntheticSegment make_synthetic_segment(const SynthOptions& options) {
   // Fibre bundles: strips a few pixels across and long along the fibres.
   const Field bundles_h = smooth_field(density_random, h, w, 3, 30, Unit::deviation);
   const Field bundles_v = smooth_field(density_random, h, w, 30, 3, Unit::deviation);
+  heard();
 
   // Fibres live in sheet coordinates: depth d below the surface, sampled at whole layers from
   // d = -2 on. The recto's fibres run along x, the verso's along y.
@@ -627,6 +640,7 @@ SyntheticSegment make_synthetic_segment(const SynthOptions& options) {
   Field fibres_v = white_noise(fibre_random, sheet_depth, h, w);
   blur(fibres_v, 0.8, 9, 0.9);
   normalize(fibres_v, Unit::deviation);
+  heard();
 
   out.ink_labels = write_text(options, out.text);
   cv::bitwise_and(out.ink_labels, out.mask, out.ink_labels);
@@ -638,6 +652,7 @@ SyntheticSegment make_synthetic_segment(const SynthOptions& options) {
   Field sheet(layers, h, w);
   Random noise_random(options.seed, noise_stream);
   for (int z = 0; z < layers; ++z) {
+    heard();
     for (int y = 0; y < h; ++y) {
       for (int x = 0; x < w; ++x) {
         const double d = z - out.surface.at<float>(y, x);
@@ -666,8 +681,10 @@ SyntheticSegment make_synthetic_segment(const SynthOptions& options) {
     }
   }
   blur(sheet, options.blur, options.blur, options.blur);
+  heard();
   Field ink = ink_field(options, out.surface, out.ink_labels, ink_strength);
   blur(ink, options.blur, options.blur, options.blur);
+  heard();
 
   out.volume.depth = layers;
   out.volume.height = h;
@@ -681,6 +698,7 @@ SyntheticSegment make_synthetic_segment(const SynthOptions& options) {
   }
   out.ink = to_float_volume(std::move(ink));
   sheet = Field(1, 0, 0);  // free it before the film takes as much again
+  heard();
   out.film = to_float_volume(film_field(options, out.surface, out.mask));
   return out;
 }
@@ -692,7 +710,10 @@ std::pair<double, double> surface_percentiles(const SyntheticSegment& segment, d
 }
 
 void write_synthetic_segment(const fs::path& dir, const SyntheticSegment& segment,
-                             VolumeFormat format) {
+                             VolumeFormat format, const std::atomic<bool>* stop) {
+  const auto heard = [stop] {
+    check_stop(stop, "while writing; the folder holds part of the segment: rerun with --force");
+  };
   const std::string name = segment_name(dir);
   if (format == VolumeFormat::zarr) {
     write_zarr_volume(dir / (name + ".zarr"), segment.volume);
@@ -700,9 +721,12 @@ void write_synthetic_segment(const fs::path& dir, const SyntheticSegment& segmen
   } else {
     write_segment(dir, segment.volume, segment.mask);
   }
+  heard();
   write_image_atomically(dir / (name + "_inklabels.png"), segment.ink_labels);
   write_float_tiff_stack(dir / (name + "_ink.tif"), tensor_of(segment.ink));
+  heard();
   write_float_tiff_stack(dir / (name + "_film.tif"), tensor_of(segment.film));
+  heard();
   const cv::Mat surface =
       segment.surface.isContinuous() ? segment.surface : segment.surface.clone();
   write_float_tiff_stack(dir / (name + "_surface.tif"),

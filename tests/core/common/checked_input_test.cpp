@@ -81,6 +81,35 @@ TEST(CheckedInput, ExcerptCutsLongTextAndSaysHowLong) {
   EXPECT_EQ(excerpt(nlohmann::json("\xff")), "\"\xEF\xBF\xBD\"");  // invalid UTF-8 does not throw
 }
 
+TEST(CheckedInput, ExcerptEscapesControlBytesAndInvalidUtf8) {
+  EXPECT_EQ(excerpt("a\nb\tc"), "a\\x0Ab\\x09c");
+  EXPECT_EQ(excerpt("\xff\xfe"), "\\xFF\\xFE");
+  EXPECT_EQ(excerpt("\xC0\xAF"), "\\xC0\\xAF");           // an overlong '/'
+  EXPECT_EQ(excerpt("\xED\xA0\x80"), "\\xED\\xA0\\x80");  // a surrogate
+  EXPECT_EQ(excerpt("papyrus \xCF\x80 \xE2\x82\xAC"), "papyrus \xCF\x80 \xE2\x82\xAC");  // kept
+  // Cut by characters, never inside one.
+  EXPECT_EQ(excerpt(std::string(3, '\xCF') + "", 2), "\\xCF\\xCF... (3 characters)");
+  EXPECT_EQ(excerpt("\xCF\x80\xCF\x80\xCF\x80", 2), "\xCF\x80\xCF\x80... (6 characters)");
+}
+
+TEST(CheckedInput, JsonWithANulByteOrARepeatedKeyIsRefused) {
+  const std::string with_nul = std::string("{\"steps\": 2}") + '\0' + "{\"steps\": 3}";
+  const std::string nul =
+      message_of([&] { parse_json_input(with_nul, ErrorKind::usage, "cfg", "fix"); });
+  EXPECT_NE(nul.find("cfg holds a NUL byte (at byte 12)"), std::string::npos) << nul;
+  for (const char* repeated : {"{\"a\": 1, \"a\": 2}", "{\"x\": {\"b\": 1, \"b\": 1}}",
+                               "[{\"c\": 1}, {\"d\": {\"c\": 2, \"c\": 3}}]"}) {
+    const std::string m =
+        message_of([&] { parse_json_input(repeated, ErrorKind::input, "line 2", "fix"); });
+    EXPECT_NE(m.find("given twice in one object"), std::string::npos) << repeated << ": " << m;
+    EXPECT_EQ(kind_of([&] { parse_json_input(repeated, ErrorKind::input, "l", "f"); }),
+              ErrorKind::input);
+  }
+  // The same key in sibling or nested objects is no repeat.
+  EXPECT_NO_THROW(
+      parse_json_input("[{\"a\": 1}, {\"a\": {\"a\": 2}}]", ErrorKind::input, "l", "f"));
+}
+
 TEST(CheckedInput, DeepJsonIsRefusedBeforeParsing) {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   const std::string m =
@@ -108,7 +137,11 @@ TEST(CheckedInput, JsonSyntaxAndOverflowBecomeOneLineErrorsOfTheGivenKind) {
 
 TEST(CheckedInput, InputShapesAreBoundedPerDimensionAndInProduct) {
   EXPECT_NO_THROW(check_input_shape({1, 26, 64, 64}, "s", ErrorKind::model, "f"));
-  EXPECT_NO_THROW(check_input_shape({1, 64, 2048, 2048}, "s", ErrorKind::model, "f"));  // 2^28
+  EXPECT_NO_THROW(check_input_shape({1, 64, 1024, 1024}, "s", ErrorKind::model, "f"));  // 2^26
+  EXPECT_EQ(kind_of([] {
+              check_input_shape({1, 64, 1024, 1025}, "s", ErrorKind::usage, "f");
+            }),
+            ErrorKind::usage);
   // Each factor within bounds, the product not: 3037000500^2 overflowed int64 before.
   EXPECT_EQ(kind_of([] {
               check_input_shape({1, 4, 60000, 60000}, "s", ErrorKind::usage, "f");

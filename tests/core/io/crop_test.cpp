@@ -31,6 +31,9 @@ TEST(Crop, RejectsMalformedText) {
   expect_usage_error("1,2,3,4,5", "x1,y1,x2,y2");
   expect_usage_error("a,b,c,d", "x1,y1,x2,y2");
   expect_usage_error("1.5,2,3,4", "x1,y1,x2,y2");
+  expect_usage_error("0,0,16,16,", "x1,y1,x2,y2");  // getline drops an empty last part
+  expect_usage_error(",0,0,16,16", "x1,y1,x2,y2");
+  expect_usage_error("0,0,,16", "x1,y1,x2,y2");
 }
 
 TEST(Crop, RejectsEmptyOrReversedRectangles) {

@@ -12,7 +12,8 @@ TEST(BatchShard, ParsesIOfN) {
   EXPECT_EQ(s.index, 2);
   EXPECT_EQ(s.count, 5);
   EXPECT_EQ(s.text(), "2/5");
-  for (const char* bad : {"", "1", "5/5", "-1/3", "1/0", "a/b", "1/2/3", "1 /2x"}) {
+  for (const char* bad : {"", "1", "5/5", "-1/3", "1/0", "a/b", "1/2/3", "1 /2x", " 0/2", "0/2 ",
+                          "+0/2", "0/+2", "0/", "/2", "0/2000000"}) {
     try {
       parse_shard(bad);
       ADD_FAILURE() << bad;

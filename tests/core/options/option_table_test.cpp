@@ -223,5 +223,23 @@ TEST(OptionTable, TheLineWinsOverTheDefaults) {
   EXPECT_EQ(merged.get<double>("lr"), 0.5);
 }
 
+TEST(OptionTable, LoHiPairsAreTwoFiniteBoundedNumbers) {
+  const auto pair = parse_lo_hi("-0.5,1e3", "--range");
+  EXPECT_EQ(pair[0], -0.5);
+  EXPECT_EQ(pair[1], 1000.0);
+  for (const char* bad : {"0,1e308", "-1e308,1e308", "0,inf", "nan,1", "1,0", "0.5,0.5", "0,1,",
+                          " 0,1", "0, 1", "0;1", "", ",", "0,1e999", "0x1,2"}) {
+    try {
+      parse_lo_hi(bad, "--noise-range");
+      ADD_FAILURE() << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::usage) << bad;
+      const std::string m = e.what();
+      EXPECT_EQ(m.rfind("--noise-range '", 0), 0u) << m;
+      EXPECT_LT(m.size(), 160u) << m;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace inkgen
