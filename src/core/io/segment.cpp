@@ -5,6 +5,7 @@
 #include <map>
 
 #include "inkgen/common/atomic_file.hpp"
+#include "inkgen/common/checked_input.hpp"
 #include "inkgen/common/error.hpp"
 #include "inkgen/io/layer_image.hpp"
 
@@ -148,6 +149,15 @@ Segment open_segment(const fs::path& dir, LayerOrder order, int level) {
   if (!fs::is_directory(layers_dir, ec)) {
     if (const auto inside = zarr_inside(dir))
       return open_zarr_segment(dir, *inside, dir, order, level);
+  }
+  // A folder of layer images has one resolution: --level 1 would read full resolution unsaid.
+  if (level > 0 && fs::is_directory(layers_dir, ec)) {
+    throw Error(ErrorKind::usage, "--level " + std::to_string(level) +
+                                      " asks for a coarser level, but '" + excerpt(dir.string()) +
+                                      "' holds layer images at one resolution; leave --level out "
+                                      "(levels are those of an OME-Zarr)");
+  }
+  if (!fs::is_directory(layers_dir, ec)) {
     throw Error(ErrorKind::input,
                 "segment '" + dir.string() +
                     "' has no layers/ directory and no *.zarr; a segment holds layers/00.tif, "

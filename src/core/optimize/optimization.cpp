@@ -53,7 +53,9 @@ void check_options(const OptimizeOptions& o) {
     bad("--l2 must be a weight from 0 to 1e6, got " + num(r.l2));
   if (!std::isfinite(r.tv) || r.tv < 0 || r.tv > 1e6)
     bad("--tv must be a weight from 0 to 1e6, got " + num(r.tv));
-  if (r.jitter < 0) bad("--jitter must be >= 0 voxels, got " + std::to_string(r.jitter));
+  // A shift beyond any crop's side only wraps around again; 256 is four Grand Prize crops.
+  if (r.jitter < 0 || r.jitter > 256)
+    bad("--jitter must be 0 to 256 voxels, got " + std::to_string(r.jitter));
   if (r.blur_every < 0) bad("--blur-every must be >= 0 steps, got " + std::to_string(r.blur_every));
   if (!std::isfinite(r.blur_sigma) || r.blur_sigma <= 0 || r.blur_sigma > 16) {
     bad("--blur-sigma must be a sigma of more than 0 and at most 16 voxels, got " +
