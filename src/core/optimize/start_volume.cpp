@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+
 #include "inkgen/common/error.hpp"
 #include "inkgen/optimize/volume_tensor.hpp"
 
@@ -33,13 +35,17 @@ StartVolume noise_start(const ModelCard& card, const NoiseSpec& given, std::uint
       return at::tensor(v, at::kDouble).to(at::kFloat).reshape({1, card.depth(), 1, 1});
     };
     const double width = card.range_hi - card.range_lo;
-    // The card's texture: low-pass noise (sigma 1 layer, 2 pixels) of each layer's spread. A card
-    // without one, or --noise-range, gives uniform noise around the profile instead: +-0.05 on
-    // the Grand Prize scale (range 0..200/255), in proportion on others.
-    const bool textured = !card.profile_sd.empty() && !noise.range;
-    const double half = 0.05 * width / (200.0 / 255.0);
-    const double lo = noise.range ? (*noise.range)[0] : -half;
-    const double hi = noise.range ? (*noise.range)[1] : half;
+    // Quiet noise, the same in every layer: uniform within +- the card's smallest spread of a
+    // layer (the air's), or +-0.05 on the Grand Prize scale (range 0..200/255, in proportion on
+    // others) for a card without spreads; --noise-range sets it. Each layer's own spread (1 sd of
+    // low-pass noise, the texture until stop 29) varies the surface layers as ink does: the
+    // lighter-ink known-answer model read such a start as p 0.49 instead of 0.06, and a third of
+    // the change then went to the air above the surface (from-noise F_band 0.69 -> 0.94).
+    double quiet = 0.05 * width / (200.0 / 255.0);
+    for (const double sd : card.profile_sd)
+      if (sd > 0) quiet = std::min(quiet, sd);
+    const double lo = noise.range ? (*noise.range)[0] : -quiet;
+    const double hi = noise.range ? (*noise.range)[1] : quiet;
     if (!(lo < hi) || lo < -width || hi > width) {
       throw Error(ErrorKind::usage,
                   "--noise-range " + std::to_string(lo) + "," + std::to_string(hi) +
@@ -47,17 +53,10 @@ StartVolume noise_start(const ModelCard& card, const NoiseSpec& given, std::uint
                       "+-" +
                       std::to_string(width));
     }
-    const at::Tensor offsets =
-        textured ? make_noise(NoiseKind::smooth, shape, -3.0, 3.0, s) * per_layer(card.profile_sd)
-                 : make_noise(NoiseKind::uniform, shape, lo, hi, s);
+    const at::Tensor offsets = make_noise(NoiseKind::uniform, shape, lo, hi, s);
     start.values = (per_layer(card.profile) + offsets).clamp(card.range_lo, card.range_hi);
-    start.source = {{"kind", "noise"},
-                    {"noise", "sheet"},
-                    {"texture", textured ? "profile_sd x smooth noise" : "uniform"},
-                    {"range", {lo, hi}},
-                    {"seed", s},
-                    {"run_seed", seed},
-                    {"index", index}};
+    start.source = {{"kind", "noise"}, {"noise", "sheet"}, {"range", {lo, hi}},
+                    {"seed", s},       {"run_seed", seed}, {"index", index}};
     return start;
   }
   const double lo = noise.range ? (*noise.range)[0] : card.range_lo;

@@ -347,8 +347,8 @@ std::vector<OptionSpec> make_table() {
       [](const S& s) { return json(to_string(s.noise)); }));
   t.push_back(typed(
       OptionType::list, "noise-range",
-      "lo,hi of the noise (default: the card's valid range; sheet: around the profile, "
-      "-0.05,0.05)",
+      "lo,hi of the noise (default: the card's valid range; sheet: around the profile, +- the "
+      "card's smallest profile_sd, else -0.05,0.05)",
       [](const json& v, S& s) { s.noise_range = v.get<std::string>(); },
       [](const S& s) { return or_text(s.noise_range, "card"); }));
   {

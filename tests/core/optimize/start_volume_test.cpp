@@ -42,15 +42,16 @@ TEST(StartVolume, SheetNoiseIsTheCardsProfilePlusSmallNoise) {
   automatic.kind = NoiseKind::auto_;
   EXPECT_TRUE(at::equal(noise_start(card, automatic, 3, 0).values, s));
   EXPECT_EQ(noise_start(card, automatic, 3, 0).source["noise"], "sheet");
-  // With the card's spread per layer, the noise is low-pass noise of that spread.
+  // With the card's spreads per layer, the noise is quiet: uniform within +- the smallest
+  // spread above 0, in every layer alike (each layer's own spread read as ink; samples/README.md).
   card.profile_sd = {0.0, 0.02, 0.08, 0.04};
-  const auto textured = noise_start(card, sheet, 3, 0).values;
+  const auto quiet = noise_start(card, sheet, 3, 0).values;
   for (int z = 0; z < 4; ++z) {
-    EXPECT_NEAR(textured[0][z].mean().item<double>(), card.profile[z], 0.03) << z;
-    EXPECT_NEAR(textured[0][z].std().item<double>(), card.profile_sd[z],
-                0.3 * card.profile_sd[z] + 1e-6)
-        << z;
+    const auto offsets = quiet[0][z] - card.profile[z];
+    EXPECT_LE(offsets.abs().max().item<double>(), 0.02 + 1e-6) << z;
+    EXPECT_GT(offsets.abs().max().item<double>(), 0.015) << z;  // the whole width is used
   }
+  EXPECT_EQ(noise_start(card, sheet, 3, 0).source["range"], nlohmann::json({-0.02, 0.02}));
   card.profile.clear();  // no profile: auto is uniform noise, and sheet is refused
   card.profile_sd.clear();
   EXPECT_EQ(noise_start(card, automatic, 3, 0).source["noise"], "uniform");
