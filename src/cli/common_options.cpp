@@ -12,6 +12,7 @@
 #include "inkgen/common/checked_input.hpp"
 #include "inkgen/common/cpu_threads.hpp"
 #include "inkgen/common/error.hpp"
+#include "inkgen/common/json_text.hpp"
 #include "inkgen/model/device.hpp"
 
 namespace inkgen::cli {
@@ -78,7 +79,7 @@ InkModel load_model(const ModelOptions& options, const GlobalOptions& global,
 }
 
 void print_json(const nlohmann::json& value) {
-  std::cout << value.dump(2) << std::endl;
+  std::cout << json_text(value, 2) << std::endl;
 }
 
 }  // namespace inkgen::cli

@@ -5,6 +5,7 @@
 
 #include "inkgen/common/atomic_file.hpp"
 #include "inkgen/common/checked_input.hpp"
+#include "inkgen/common/json_text.hpp"
 
 namespace inkgen::cli {
 
@@ -32,7 +33,7 @@ std::string JsonConfig::to_config(const CLI::App* app, bool default_also, bool, 
       j[name] = opt->get_default_str();
     }
   }
-  return j.dump(2);
+  return json_text(j, 2);
 }
 
 std::vector<CLI::ConfigItem> JsonConfig::from_config(std::istream& input) const {

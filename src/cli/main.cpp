@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "inkgen/common/allocator_tuning.hpp"
+#include "inkgen/common/checked_input.hpp"
 #include "inkgen/common/error.hpp"
 #include "inkgen/common/version.hpp"
 #include "json_config.hpp"
@@ -26,7 +27,9 @@ extern "C" void on_stop_signal(int) {
 }
 
 int fail(inkgen::ErrorKind kind, const std::string& message) {
-  std::cerr << "inkgen: error: " << message << std::endl;
+  // Whatever a message quotes (a path, a name, CLI11's echo of an argument), it goes out as one
+  // line of text: control bytes and invalid UTF-8 escaped, length bounded.
+  std::cerr << "inkgen: error: " << inkgen::excerpt(message, 1000) << std::endl;
   return inkgen::exit_code(kind);
 }
 

@@ -395,6 +395,40 @@ TEST_F(CliHostileInput, FilesThatAreNotWhatTheyShouldBeAreNamed) {
   }
 }
 
+// A path that is not UTF-8 (Linux paths are bytes) ended a finished run with exit 70 when run.json
+// was written; a name with such bytes was echoed raw. The same crop twice ran twice into one
+// folder; 1e-400 was read as 0 and reported back as "got 0".
+TEST_F(CliHostileInput, BytesCropsAndNumbersThatWereMisread) {
+  const fs::path out = tmp_ / "o\xff";
+  const auto run = run_inkgen({"maximize", "--model", scalar_, "--from", "noise", "--steps", "1",
+                               "--quiet", "--out", out.string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto record = test::read_json(out / "run.json");
+  EXPECT_EQ(record["status"], "done");
+
+  const auto name = run_inkgen({"maximize", "--model", scalar_, "--from", "noise", "--name",
+                                "a\xff\x1b", "--out", (tmp_ / "n").string()});
+  expect_one_line_error(name, 2, "a\\xFF\\x1B");
+  EXPECT_EQ(name.err.find('\xff'), std::string::npos);
+
+  const std::vector<std::string> twice{
+      "maximize", "--model",   scalar_,  "--from",    "segment", "--segment",          seg_,
+      "--crop",   "0,0,12,12", "--crop", "0,0,12,12", "--out",   (tmp_ / "t").string()};
+  expect_one_line_error(run_inkgen(twice), 2, "0,0,12,12 is given twice");
+  const auto jobs = write("jobs.jsonl", "{\"segment\": \"" + seg_ +
+                                            "\", \"crops\": [\"0,0,12,12\", [0, 0, 12, 12]]}\n");
+  expect_one_line_error(run_inkgen({"batch", jobs.string(), "--model", scalar_, "--mode",
+                                    "maximize", "--out", (tmp_ / "b").string()}),
+                        3, "line 1: \"crops\" 0,0,12,12 is given twice");
+  EXPECT_FALSE(fs::exists(tmp_ / "t"));
+
+  for (const char* tiny : {"1e-400", "-2e-320"}) {
+    expect_one_line_error(run_inkgen({"maximize", "--model", scalar_, "--from", "noise", "--lr",
+                                      tiny, "--out", (tmp_ / "l").string()}),
+                          2, std::string("--lr must be a number, got \"") + tiny);
+  }
+}
+
 // synth of a large segment and bench ran minutes past a SIGTERM; both now stop within seconds.
 TEST_F(CliHostileInput, SynthAndBenchHearSigterm) {
   const fs::path out = tmp_ / "big";

@@ -1,5 +1,6 @@
 // libFuzzer target: arbitrary bytes as what a user types or writes: a model card, a --config
-// file's JSON, a value scale rule, an --input-shape, and a number given to any numeric option.
+// file's JSON (through the option table into a job's settings and its run.json record), a value
+// scale rule, an --input-shape, and one value given to every option, as the command line does.
 // Each must give its result or an inkgen::Error; another exception, a crash or a sanitizer report
 // is a bug. The checked results must keep the bounds the rest of inkgen relies on.
 #include <cmath>
@@ -11,6 +12,22 @@
 #include "inkgen/card/value_scale.hpp"
 #include "inkgen/common/checked_input.hpp"
 #include "inkgen/common/error.hpp"
+#include "inkgen/options/option_table.hpp"
+
+namespace {
+
+void throw_usage(const std::string& problem) {
+  throw inkgen::Error(inkgen::ErrorKind::usage, problem);
+}
+
+// As the command line, a --config file and a JOBS line end: settings resolved and recorded, so
+// that every value reaches the arithmetic and the JSON writer that a run would give it to.
+void resolve_and_record(const inkgen::JobRequest& request) {
+  const auto settings = inkgen::resolve_settings(request);
+  (void)inkgen::record_settings(settings, ~0u).dump();
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
@@ -32,6 +49,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // The --config path: parsed, then every value's text is built from it.
     const auto j = inkgen::parse_json_input(text, inkgen::ErrorKind::usage, "config", "fix it");
     (void)inkgen::excerpt(j);
+    if (j.is_object()) {
+      inkgen::JobRequest request;
+      for (const auto& [key, value] : j.items()) {
+        const inkgen::OptionSpec* option = inkgen::find_option(key);
+        if (option)
+          request.values[option->key] = check_option_value(*option, value, key, throw_usage);
+      }
+      resolve_and_record(request);
+    }
   } catch (const inkgen::Error&) {
   }
   const std::string first = text.substr(0, text.find('\n'));
@@ -52,5 +78,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const inkgen::Error&) {
   }
   if (const auto d = inkgen::parse_finite(first); d && !std::isfinite(*d)) __builtin_trap();
+  for (const auto& option : inkgen::option_table()) {
+    try {
+      inkgen::JobRequest request;
+      request.values[option.key] =
+          check_option_value(option, nlohmann::json(first), "--" + option.key, throw_usage);
+      resolve_and_record(request);
+    } catch (const inkgen::Error&) {
+    }
+  }
   return 0;
 }

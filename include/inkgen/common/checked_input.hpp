@@ -45,7 +45,7 @@ inline std::string excerpt(const char* text, std::size_t max = 48) {
 // not one or does not fit 64 bits.
 std::optional<long long> parse_whole(std::string_view text);
 // A finite decimal number (strtod's syntax, no "nan"/"inf"); nullopt otherwise or when beyond
-// double's range.
+// double's range either way (too large, or too close to 0 to be told from it).
 std::optional<double> parse_finite(std::string_view text);
 // A JSON number that is whole (an integer, or a float with no fraction) and fits 64 bits.
 std::optional<long long> whole_of(const nlohmann::json& value);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "inkgen/common/checked_input.hpp"
+#include "inkgen/common/json_text.hpp"
 #include "inkgen/evaluate/atlas.hpp"
 #include "inkgen/evaluate/depth_check.hpp"
 #include "inkgen/io/crop_tiling.hpp"
@@ -125,7 +126,7 @@ BatchJob job_from(const JobTemplate& t, int line) {
   // Jobs that differ only in what they start from may share a device batch.
   nlohmann::json shared = t.options;
   shared.erase("name");
-  job.group = t.model.key + "|" + shared.dump();
+  job.group = t.model.key + "|" + json_text(shared);
   return job;
 }
 
@@ -136,7 +137,7 @@ void finish_job(BatchJob& job) {
   for (const char* k : {"jobs_line", "report_every", "save_every", "segment", "count", "stride",
                         "sample", "sample_seed", "depth_check", "channels"})
     shaping.erase(k);
-  job.fingerprint = digest(shaping.dump());
+  job.fingerprint = digest(json_text(shaping));
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <set>
 #include <vector>
 
+#include "inkgen/common/json_text.hpp"
+
 namespace inkgen {
 
 namespace {
@@ -59,7 +61,7 @@ std::string excerpt(std::string_view text, std::size_t max) {
 std::string excerpt(const nlohmann::json& value, std::size_t max) {
   // Depth was bounded at parse time, so dump() cannot recurse far; replace keeps invalid UTF-8
   // from throwing while the message is built.
-  return excerpt(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), max);
+  return excerpt(json_text(value), max);
 }
 
 std::optional<long long> parse_whole(std::string_view text) {
@@ -92,7 +94,8 @@ std::optional<double> parse_finite(std::string_view text) {
   errno = 0;
   char* end = nullptr;
   const double v = std::strtod(copy.c_str(), &end);
-  if (errno == ERANGE && std::abs(v) > 1.0) return std::nullopt;  // overflow; underflow is 0-ish
+  // Overflow, and underflow too: "1e-400" read as 0 would be reported back as "got 0".
+  if (errno == ERANGE) return std::nullopt;
   if (end != copy.c_str() + copy.size() || !std::isfinite(v)) return std::nullopt;
   return v;
 }

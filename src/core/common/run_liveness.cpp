@@ -10,6 +10,7 @@
 #include "inkgen/common/atomic_file.hpp"
 #include "inkgen/common/checked_input.hpp"
 #include "inkgen/common/error.hpp"
+#include "inkgen/common/json_text.hpp"
 
 namespace inkgen {
 
@@ -47,7 +48,7 @@ bool mark_abandoned_run(const std::filesystem::path& run_json) {
                      {"message", "process " + std::to_string(*pid) +
                                      " ended without finishing this run (killed, or the machine "
                                      "stopped); what it wrote before is kept"}};
-  write_text_atomically(run_json, record.dump(2) + "\n");
+  write_text_atomically(run_json, json_text(record, 2) + "\n");
   return true;
 }
 

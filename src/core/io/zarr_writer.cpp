@@ -10,6 +10,7 @@
 
 #include "inkgen/common/atomic_file.hpp"
 #include "inkgen/common/error.hpp"
+#include "inkgen/common/json_text.hpp"
 
 namespace inkgen {
 
@@ -49,7 +50,7 @@ void write_zarr_volume(const fs::path& dir, const RawVolume& volume,
                                {"order", "C"},
                                {"filters", nullptr},
                                {"dimension_separator", "."}};
-  write_text_atomically(dir / ".zarray", meta.dump(2) + "\n");
+  write_text_atomically(dir / ".zarray", json_text(meta, 2) + "\n");
   std::vector<std::uint16_t> block(static_cast<std::size_t>(chunk[0]) * chunk[1] * chunk[2]);
   for (int cz = 0; cz * chunk[0] < shape[0]; ++cz) {
     for (int cy = 0; cy * chunk[1] < shape[1]; ++cy) {

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "inkgen/common/error.hpp"
+#include "inkgen/common/json_text.hpp"
 
 namespace inkgen {
 
@@ -222,8 +223,7 @@ ManifestWriter::~ManifestWriter() {
 
 void ManifestWriter::append(const nlohmann::json& line) {
   // Paths and messages may hold bytes that are not UTF-8; replace them rather than fail.
-  const std::string text =
-      line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  const std::string text = json_text(line) + "\n";
   struct stat st {};
   const bool regular = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
   const ssize_t written = ::write(fd_, text.data(), text.size());

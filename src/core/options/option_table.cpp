@@ -42,7 +42,8 @@ double as_real(const json& v, const std::string& label, const OptionFailure& fai
     if (text == "nan" || text == "inf" || text == "-inf") return std::stod(text);
     if (const auto d = parse_finite(text)) return *d;
   }
-  failed(fail, label + " must be a number, got " + excerpt(v) + "; give a decimal number");
+  failed(fail, label + " must be a number, got " + excerpt(v) +
+                   "; give a decimal number between 1e-300 and 1e300 in size, or 0");
 }
 
 Crop as_crop(const json& v, const OptionFailure& fail) {
@@ -75,7 +76,11 @@ json as_crops(const json& v, const std::string& label, const OptionFailure& fail
     for (const auto& c : v) {
       if (c == "auto")
         failed(fail, label + " auto cannot be mixed with listed crops; give one or the other");
-      crops.push_back(as_crop(c, fail).text());
+      const std::string crop = as_crop(c, fail).text();
+      // The same crop twice would run twice into one output folder.
+      if (std::find(crops.begin(), crops.end(), crop) != crops.end())
+        failed(fail, label + " " + crop + " is given twice; give each crop once");
+      crops.push_back(crop);
     }
     return crops;
   }

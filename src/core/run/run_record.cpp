@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "inkgen/common/atomic_file.hpp"
+#include "inkgen/common/json_text.hpp"
 #include "inkgen/common/run_liveness.hpp"
 #include "inkgen/common/version.hpp"
 
@@ -112,7 +113,7 @@ void RunRecordFile::write() {
     record_["steps_per_second"] = seconds > 0 ? steps / seconds : 0.0;
     record_["crop_steps_per_second"] = seconds > 0 ? crop_steps / seconds : 0.0;
   }
-  write_text_atomically(out_ / "run.json", record_.dump(2) + "\n");
+  write_text_atomically(out_ / "run.json", json_text(record_, 2) + "\n");
   const auto& starts = record_["starts"];
   const std::size_t count = starts.size();
   if (count <= 1) return;
@@ -126,7 +127,7 @@ void RunRecordFile::write() {
     for (const auto& [key, value] : record_.items())
       if (key != "starts") one[key] = value;
     one["starts"] = nlohmann::json::array({starts[i]});
-    write_text_atomically(folder / "run.json", one.dump(2) + "\n");
+    write_text_atomically(folder / "run.json", json_text(one, 2) + "\n");
   }
 }
 

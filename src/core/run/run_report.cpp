@@ -1,9 +1,8 @@
 #include "inkgen/run/run_report.hpp"
 
-#include <algorithm>
-
 #include "inkgen/common/atomic_file.hpp"
 #include "inkgen/common/error.hpp"
+#include "inkgen/common/json_text.hpp"
 #include "inkgen/io/segment_writer.hpp"
 
 namespace inkgen {
@@ -230,7 +229,7 @@ if (R.starts.length) showStart(0);
 }  // namespace
 
 std::string script_json(const nlohmann::json& data) {
-  std::string text = data.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string text = json_text(data);
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {

@@ -13,6 +13,7 @@
 
 #include "inkgen/common/atomic_file.hpp"
 #include "inkgen/common/error.hpp"
+#include "inkgen/common/json_text.hpp"
 #include "inkgen/io/layer_image.hpp"
 #include "inkgen/io/segment.hpp"
 #include "inkgen/io/segment_writer.hpp"
@@ -732,7 +733,7 @@ void write_synthetic_segment(const fs::path& dir, const SyntheticSegment& segmen
   write_float_tiff_stack(dir / (name + "_surface.tif"),
                          at::from_blob(const_cast<float*>(surface.ptr<float>()),
                                        {1, surface.rows, surface.cols}, at::kFloat));
-  write_text_atomically(dir / (name + "_synth.json"), synth_record(segment).dump(2) + "\n");
+  write_text_atomically(dir / (name + "_synth.json"), json_text(synth_record(segment), 2) + "\n");
   // In Zarr, no layer file is ours: an earlier segment's go, so that the reader finds the Zarr.
   std::set<std::string> ours;
   for (int z = 0; format == VolumeFormat::tiff_layers && z < segment.volume.depth; ++z)

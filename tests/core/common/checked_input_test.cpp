@@ -44,7 +44,9 @@ TEST(CheckedInput, WholeNumbersAreStrictAndFit64Bits) {
 TEST(CheckedInput, FiniteNumbersRefuseOverflowAndWords) {
   EXPECT_DOUBLE_EQ(*parse_finite("1e-4"), 1e-4);
   EXPECT_DOUBLE_EQ(*parse_finite("-2.5"), -2.5);
-  for (const char* bad : {"", "1e999", "-1e999", "nan", "inf", "0x1p3", "1,5", " 1"})
+  EXPECT_DOUBLE_EQ(*parse_finite("0e-400"), 0.0);  // zero, spelled oddly, is still zero
+  for (const char* bad :
+       {"", "1e999", "-1e999", "1e-400", "-2e-320", "nan", "inf", "0x1p3", "1,5", " 1"})
     EXPECT_FALSE(parse_finite(bad).has_value()) << bad;
   EXPECT_FALSE(parse_finite(std::string(100000, '9')).has_value());
 }

@@ -1,0 +1,9 @@
+#include "inkgen/common/json_text.hpp"
+
+namespace inkgen {
+
+std::string json_text(const nlohmann::json& value, int indent) {
+  return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace inkgen
