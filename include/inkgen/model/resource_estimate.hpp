@@ -27,10 +27,11 @@ void check_starts_fit(const InkModel& model, std::int64_t together,
                       std::optional<std::int64_t> available = std::nullopt,
                       std::int64_t rows_each = 1);
 
-// Bytes one start writes under --out (slice stacks, volumes, montage, records), and the check that
-// `starts` of them fit the free space of the disk that will hold `out` (Error(output) if not).
-std::int64_t disk_bytes_per_start(const InkModel& model);
-void check_output_fits(const std::filesystem::path& out, const InkModel& model,
-                       std::int64_t starts);
+// Bytes one start writes under --out (slice stacks, volumes, montage, records, and `snapshots`
+// --save-every slice stacks), and the check that `starts` of them fit the free space of the disk
+// that will hold `out` (Error(output) if not).
+std::int64_t disk_bytes_per_start(const InkModel& model, std::int64_t snapshots = 0);
+void check_output_fits(const std::filesystem::path& out, const InkModel& model, std::int64_t starts,
+                       std::int64_t snapshots = 0);
 
 }  // namespace inkgen

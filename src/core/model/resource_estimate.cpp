@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include "inkgen/common/error.hpp"
@@ -80,18 +81,24 @@ void check_starts_fit(const InkModel& model, std::int64_t together,
 
 namespace inkgen {
 
-std::int64_t disk_bytes_per_start(const InkModel& model) {
+std::int64_t disk_bytes_per_start(const InkModel& model, std::int64_t snapshots) {
   const auto shape = model.batch_shape(1);
   const std::int64_t values = shape[1] * shape[2] * shape[3] * shape[4];
   // Three slice stacks (start, result, diff: a file per layer, a filesystem block at least),
   // the float volumes, a montage and records. 8000 starts of a 576-value model took 1.9 GB,
-  // 240 KiB each.
-  return 3 * shape[2] * 4096 + 24 * values + 256 * 1024;
+  // 240 KiB each. A snapshot (--save-every) is one more slice stack in a folder of its own.
+  const std::int64_t stack = shape[2] * 4096;
+  const std::int64_t snapshot = stack + 4096;
+  const std::int64_t fixed = 3 * stack + 24 * values + 256 * 1024;
+  // Saturate: a million snapshots of a large model must compare as "too many", not wrap.
+  if (snapshots > (std::numeric_limits<std::int64_t>::max() - fixed) / snapshot)
+    return std::numeric_limits<std::int64_t>::max();
+  return fixed + snapshots * snapshot;
 }
 
-void check_output_fits(const std::filesystem::path& out, const InkModel& model,
-                       std::int64_t starts) {
-  if (starts <= 1) return;
+void check_output_fits(const std::filesystem::path& out, const InkModel& model, std::int64_t starts,
+                       std::int64_t snapshots) {
+  if (starts <= 1 && snapshots == 0) return;
   std::filesystem::path probe = std::filesystem::absolute(out);
   std::error_code ec;
   while (!probe.empty() && !std::filesystem::exists(probe, ec) && probe != probe.parent_path())
@@ -100,15 +107,20 @@ void check_output_fits(const std::filesystem::path& out, const InkModel& model,
   if (statvfs(probe.c_str(), &fs) != 0) return;
   const auto free_bytes =
       static_cast<std::int64_t>(fs.f_bavail) * static_cast<std::int64_t>(fs.f_frsize);
-  const std::int64_t per_start = disk_bytes_per_start(model);
+  const std::int64_t per_start = disk_bytes_per_start(model, snapshots);
   if (starts > free_bytes / per_start) {
-    throw Error(
-        ErrorKind::output,
-        std::to_string(starts) + " starts write about " +
-            std::to_string(static_cast<long long>(static_cast<double>(per_start) *
-                                                  static_cast<double>(starts) / (1 << 20))) +
-            " MiB but " + probe.string() + " has " + std::to_string(free_bytes / (1 << 20)) +
-            " MiB free; run fewer starts (--count/--batch) or give --out on a larger disk");
+    const double mib = static_cast<double>(per_start) * static_cast<double>(starts) / (1 << 20);
+    const std::string what =
+        std::to_string(starts) + (starts == 1 ? " start" : " starts") +
+        (snapshots > 0 ? " with " + std::to_string(snapshots) + " snapshots" : "") +
+        (starts == 1 ? " writes" : (snapshots > 0 ? " each write" : " write"));
+    throw Error(ErrorKind::output,
+                what + " about " + std::to_string(static_cast<long long>(std::min(mib, 1e15))) +
+                    " MiB but " + probe.string() + " has " +
+                    std::to_string(free_bytes / (1 << 20)) + " MiB free; run fewer starts " +
+                    "(--count/--batch)" +
+                    (snapshots > 0 ? ", fewer steps or a larger --save-every" : "") +
+                    ", or give --out on a larger disk");
   }
 }
 

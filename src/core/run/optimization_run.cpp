@@ -146,7 +146,9 @@ RunOutcome run_optimization(const InkModel& model, const std::vector<StartVolume
       std::min<std::int64_t>(std::max(1, spec.batch), static_cast<std::int64_t>(starts.size())),
       std::nullopt,
       rows_per_start(change_sign_for(spec.optimize.change_sign, starts.front().source)));
-  check_output_fits(spec.out, model, static_cast<std::int64_t>(starts.size()));
+  const auto& o = spec.optimize;
+  check_output_fits(spec.out, model, static_cast<std::int64_t>(starts.size()),
+                    o.save_every > 0 ? o.steps / o.save_every : 0);
   prepare_output_dir(spec.out, spec.overwrite);
   const std::size_t count = starts.size();
 

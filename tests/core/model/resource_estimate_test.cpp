@@ -55,5 +55,26 @@ TEST(ResourceEstimate, OutputThatCannotFitTheDiskIsAnOutputError) {
   }
 }
 
+// --save-every 1 over a million steps wrote a slice stack per step until the disk filled.
+TEST(ResourceEstimate, SnapshotsCountTowardsTheOutput) {
+  const InkModel model = load_ink_model(test::test_model("tiny-scalar.pt"), {});
+  test::TempDir tmp;
+  EXPECT_GT(disk_bytes_per_start(model, 10), disk_bytes_per_start(model));
+  EXPECT_NO_THROW(check_output_fits(tmp / "run", model, 1, 10));
+  for (const std::int64_t snapshots : {std::int64_t{1} << 32, std::int64_t{1} << 62}) {
+    try {
+      check_output_fits(tmp / "run", model, 1, snapshots);
+      FAIL() << snapshots << " snapshots of one start fitted on the disk";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::output);
+      EXPECT_NE(std::string(e.what()).find("1 start with " + std::to_string(snapshots) +
+                                           " snapshots writes about"),
+                std::string::npos)
+          << e.what();
+      EXPECT_NE(std::string(e.what()).find("a larger --save-every"), std::string::npos);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace inkgen
