@@ -66,6 +66,12 @@ std::vector<CLI::ConfigItem> JsonConfig::from_config(std::istream& input) const 
       throw CLI::ConfigError("config file key '" + excerpt(key) + "' holds a list " +
                              excerpt(value) + " but takes one value; write the value alone");
     }
+    // CLI11 would echo a flag's wrong value whole ("Could not convert: --json = <5000 bytes>").
+    const bool boolean = value.is_boolean() || value == "true" || value == "false";
+    if (option->get_items_expected_max() == 0 && !boolean) {
+      throw CLI::ConfigError("config file key '" + excerpt(key) + "' is a flag but holds " +
+                             excerpt(value) + "; give true or false");
+    }
     CLI::ConfigItem item;
     item.name = key;
     if (command != &root_ && command->get_option_no_throw("--" + key) != nullptr)

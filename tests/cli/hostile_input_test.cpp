@@ -320,6 +320,11 @@ TEST_F(CliHostileInput, ConfigAndJobsJsonThatMeansTwoThingsIsRefused) {
                           3, needle == "takes one value" ? "steps" : needle);
   }
   EXPECT_FALSE(fs::exists(tmp_ / "o"));
+  // A flag holding a long text was echoed whole by CLI11 ("Could not convert: --json = ...").
+  const auto flag = write("flag.json", "{\"quiet\": \"" + std::string(5000, 'x') + "\"}");
+  const auto r = run_inkgen({"--config", flag.string(), "info", "--model", scalar_});
+  expect_one_line_error(r, 2, "config file key 'quiet' is a flag but holds");
+  EXPECT_LT(r.err.size(), 300u) << r.err;
 }
 
 TEST_F(CliHostileInput, SpellingsThatLookRightButAreNotAreRefused) {
