@@ -35,6 +35,7 @@ RECIPES = {
                                                            "--grad-threshold", "0"],
     "minimal both ways": ["--change-sign", "both"],
     "minimal without threshold": ["--grad-threshold", "0"],
+    "minimal with stop 30's threshold (0.15)": ["--grad-threshold", "0.15"],
     "minimal without gradient blur": ["--grad-blur", "0"],
     "minimal with Adam": ["--optimizer", "adam"],
 }

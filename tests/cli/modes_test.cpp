@@ -381,7 +381,8 @@ TEST_F(CliModes, ReadableVolumeOptionsOnMapAndScalarModels) {
       args.insert(args.end(),
                   {"--param", "fourier", "--fourier-decay", "1.5", "--robust", "light",
                    "--diversity", "0.1", "--batch", "2", "--stop-at", "0.999", "--grad-blur", "0"});
-      if (std::string(from) == "segment") args.insert(args.end(), {"--crop", "4,6,20,22"});
+      // A second crop, for --batch 2 and --diversity (the same crop twice is refused).
+      if (std::string(from) == "segment") args.insert(args.end(), {"--crop", "2,2,18,18"});
       const auto r = run_inkgen(args);
       ASSERT_EQ(r.exit_code, 0) << r.err;
       const auto record = read_json(tmp_ / out / "run.json");

@@ -65,7 +65,7 @@ inline const char* to_string(OptimizerKind k) {
 inline double default_learning_rate(OptimizerKind kind) {
   switch (kind) {
     case OptimizerKind::ngd:
-      return 2e-4;  // a 200th of the Grand Prize scale's range per voxel and step (RMS)
+      return 3e-4;  // 3e-4 of the Grand Prize scale's range per voxel and step (RMS)
     case OptimizerKind::adam:
       return 0.01;  // a hundredth of a 0..1 input range per step at most
     case OptimizerKind::sgd:
@@ -209,7 +209,7 @@ inline void apply_recipe(Recipe recipe, Direction direction, OptimizeOptions& o,
   o.rule.lr = default_learning_rate(o.rule.kind);
   o.grad_blur = recipe == Recipe::minimal ? 1.5 : neutral.grad_blur;
   o.change_sign = recipe == Recipe::minimal ? ChangeSign::auto_ : neutral.change_sign;
-  o.grad_threshold = recipe == Recipe::minimal ? 0.15 : neutral.grad_threshold;
+  o.grad_threshold = recipe == Recipe::minimal ? 0.05 : neutral.grad_threshold;
   o.stop_at = recipe == Recipe::minimal
                   ? std::optional<double>(direction == Direction::maximize ? 0.9 : 0.1)
                   : neutral.stop_at;

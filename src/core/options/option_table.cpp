@@ -324,7 +324,7 @@ std::vector<OptionSpec> make_table() {
       [](const S& s) { return json(s.optimize.steps); }));
   t.push_back(typed(
       OptionType::real, "lr",
-      "Learning rate (default: ngd 2e-4, the RMS change of a voxel per step; adam 0.01, sgd 1, "
+      "Learning rate (default: ngd 3e-4, the RMS change of a voxel per step; adam 0.01, sgd 1, "
       "seed 1e4)",
       [](const json& v, S& s) { s.lr = v.get<double>(); },
       [](const S& s) { return json(s.optimize.rule.lr); }));
@@ -466,7 +466,7 @@ std::vector<OptionSpec> make_table() {
   t.push_back(typed(
       OptionType::real, "grad-threshold",
       "Shrink each step's gradient by this fraction of its largest value and drop what is below "
-      "(0: none; recipe minimal: 0.15): the change goes where the model is most sensitive",
+      "(0: none; recipe minimal: 0.05): the change goes where the model is most sensitive",
       [](const json& v, S& s) { s.optimize.grad_threshold = v.get<double>(); },
       [](const S& s) { return json(s.optimize.grad_threshold); }));
 

@@ -208,7 +208,7 @@ TEST_F(BatchJobPlan, TwoJobsWritingOneFolderAreRefusedUnlessNamed) {
   // A crop listed twice on one line, and noise starts of two lines with one seed.
   EXPECT_NE(
       error_of(R"({"mode": "maximize", "segment": "segA", "crops": ["0,0,16,16", "0,0,16,16"]})")
-          .find("lines 1 and 1"),
+          .find("line 1: \"crops\" 0,0,16,16 is given twice"),
       std::string::npos);
   EXPECT_NE(error_of("{\"mode\": \"maximize\", \"source\": \"noise\"}\n{\"mode\": \"maximize\", "
                      "\"source\": \"noise\", \"model\": \"x.pt\"}")

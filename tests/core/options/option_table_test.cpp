@@ -73,7 +73,7 @@ TEST(OptionTable, TheRecipeSetsDefaultsThatSingleOptionsOverride) {
   r.values = {{"mode", "minimize"}};
   EXPECT_EQ(resolve_settings(r).optimize.stop_at, 0.1);  // the minimal recipe's target
   EXPECT_EQ(resolve_settings(r).optimize.change_sign, ChangeSign::auto_);
-  EXPECT_EQ(resolve_settings(r).optimize.grad_threshold, 0.15);
+  EXPECT_EQ(resolve_settings(r).optimize.grad_threshold, 0.05);
   r.values["recipe"] = "classic";
   const JobSettings classic = resolve_settings(r);
   EXPECT_EQ(classic.optimize.rule.kind, OptimizerKind::adam);
@@ -133,7 +133,7 @@ TEST(OptionTable, AHiddenLayerObjectiveDropsTheInkTargetAndTheChoiceOfWay) {
   EXPECT_EQ(s.optimize.objective.text(), "channel:down2:3 - 0.5*bce");
   EXPECT_FALSE(s.optimize.stop_at.has_value());
   EXPECT_EQ(s.optimize.change_sign, ChangeSign::both);
-  EXPECT_EQ(s.optimize.grad_threshold, 0.15);  // the rest of the recipe stays
+  EXPECT_EQ(s.optimize.grad_threshold, 0.05);  // the rest of the recipe stays
   r.values["stop-at"] = 0.5;
   r.values["change-sign"] = "up";
   s = resolve_settings(r);
