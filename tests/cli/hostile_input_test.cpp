@@ -275,6 +275,10 @@ TEST_F(CliHostileInput, OptionValuesAreBoundedBeforeTheRunAndQuotedShort) {
                         "--fourier-decay must be from 0 to 8, got 1000");
   expect_one_line_error(run({"--report-every", "0"}), 2, "--report-every must be at least 1");
   expect_one_line_error(run({"--decay", "1e308", "--optimizer", "seed"}), 2, "got 1e+308");
+  expect_one_line_error(
+      run_inkgen({"attribute", "--model", scalar_, "--segment", seg_, "--crop", "0,0,12,12",
+                  "--method", "smoothgrad", "--noise-sd", "1e300", "--out", (tmp_ / "a").string()}),
+      2, "--noise-sd must be a positive number up to 1e9, got 1e+300");
   // bench's sizes: --warmup 2147483647 ran until killed, --batch 1e8 until memory ran out.
   expect_one_line_error(run_inkgen({"bench", "--warmup", "2147483647"}), 2, "--warmup");
   expect_one_line_error(run_inkgen({"bench", "--batch", "100000000"}), 2, "--batch");

@@ -85,7 +85,12 @@ void add_starts_of(const fs::path& dir, const fs::path& shown, std::vector<RunSt
     s.record = record;
     s.run = run;
     s.start = start;
-    const std::string folder = start.value("folder", ".");
+    // Every later read of the start takes it as an object (value() throws on anything else).
+    if (!start.is_object())
+      bad_run(record, "lists a start that is " + excerpt(start) + ", not an object",
+              "give a run.json written by inkgen");
+    const auto& named = start.contains("folder") ? start.at("folder") : nlohmann::json(".");
+    const std::string folder = named.is_string() ? named.get<std::string>() : ".";
     const fs::path relative = starts.size() == 1 ? fs::path(".") : fs::path(folder);
     s.folder = normal(dir / relative);
     s.name = normal(shown / relative).string();

@@ -517,9 +517,11 @@ std::vector<OptionSpec> make_table() {
       "card's valid range)",
       [](const json& v, S& s) {
         const double sd = v.get<double>();
-        if (!std::isfinite(sd) || sd <= 0)
+        // The same bound as --range's ends: beyond it noise only turns the model's input to
+        // overflow.
+        if (!std::isfinite(sd) || sd <= 0 || sd > 1e9)
           throw Error(ErrorKind::usage,
-                      "--noise-sd must be a positive finite number, got " + excerpt(v));
+                      "--noise-sd must be a positive number up to 1e9, got " + excerpt(v));
         s.attribution.noise_sd = sd;
       },
       [](const S& s) {

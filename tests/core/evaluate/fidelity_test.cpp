@@ -401,6 +401,14 @@ TEST(FidelityErrors, FolderWithoutRunRecordIsRefused) {
   test::write_text(tmp / "empty" / "run.json", "{not json");
   EXPECT_EQ(fidelity_error_kind([&] { find_run_starts(tmp / "empty"); }, message),
             ErrorKind::input);
+  // A start that is not an object was an nlohmann type_error: exit 70, "please report this".
+  for (const char* starts : {"[null]", "[1, 2]", "[{\"folder\": 5}, null]"}) {
+    test::write_text(tmp / "empty" / "run.json", std::string("{\"starts\": ") + starts + "}");
+    EXPECT_EQ(fidelity_error_kind([&] { find_run_starts(tmp / "empty"); }, message),
+              ErrorKind::input)
+        << starts;
+    EXPECT_NE(message.find("not an object"), std::string::npos) << message;
+  }
 }
 
 }  // namespace
