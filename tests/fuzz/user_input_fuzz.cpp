@@ -12,6 +12,7 @@
 #include "inkgen/card/value_scale.hpp"
 #include "inkgen/common/checked_input.hpp"
 #include "inkgen/common/error.hpp"
+#include "inkgen/common/json_text.hpp"
 #include "inkgen/options/option_table.hpp"
 
 namespace {
@@ -24,7 +25,7 @@ void throw_usage(const std::string& problem) {
 // that every value reaches the arithmetic and the JSON writer that a run would give it to.
 void resolve_and_record(const inkgen::JobRequest& request) {
   const auto settings = inkgen::resolve_settings(request);
-  (void)inkgen::record_settings(settings, ~0u).dump();
+  (void)inkgen::json_text(inkgen::record_settings(settings, ~0u));
 }
 
 }  // namespace
