@@ -431,6 +431,29 @@ TEST_F(CliHostileInput, BytesCropsAndNumbersThatWereMisread) {
                         3, "line 1: \"crops\" 0,0,12,12 is given twice");
   EXPECT_FALSE(fs::exists(tmp_ / "t"));
 
+  // A segment folder whose name is not UTF-8 is recorded with U+FFFD: a batch over it resumed
+  // nothing and ran every job again.
+  const fs::path odd = test::make_segment(tmp_ / "s\xff", test::random_volume(6, 16, 16, 2));
+  const auto list = write("list.txt", odd.string() + "\n");
+  const std::vector<std::string> batch{"batch",
+                                       list.string(),
+                                       "--model",
+                                       scalar_,
+                                       "--mode",
+                                       "maximize",
+                                       "--crops",
+                                       "auto",
+                                       "--steps",
+                                       "1",
+                                       "--quiet",
+                                       "--out",
+                                       (tmp_ / "odd").string()};
+  ASSERT_EQ(run_inkgen(batch).exit_code, 0);
+  const std::string manifest = test::read_file(tmp_ / "odd" / "manifest.jsonl");
+  EXPECT_NE(manifest.find("\"status\":\"done\""), std::string::npos) << manifest;
+  ASSERT_EQ(run_inkgen(batch).exit_code, 0);
+  EXPECT_EQ(test::read_file(tmp_ / "odd" / "manifest.jsonl"), manifest);  // nothing ran again
+
   for (const char* tiny : {"1e-400", "-2e-320"}) {
     expect_one_line_error(run_inkgen({"maximize", "--model", scalar_, "--from", "noise", "--lr",
                                       tiny, "--out", (tmp_ / "l").string()}),

@@ -10,4 +10,8 @@ namespace inkgen {
 // indent < 0: one line.
 std::string json_text(const nlohmann::json& value, int indent = -1);
 
+// A text as a record written by json_text keeps it (invalid UTF-8 as U+FFFD): what a key read
+// back from a manifest is compared with.
+std::string recorded_text(const std::string& text);
+
 }  // namespace inkgen

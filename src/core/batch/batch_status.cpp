@@ -3,6 +3,8 @@
 #include <map>
 #include <string>
 
+#include "inkgen/common/json_text.hpp"
+
 namespace inkgen {
 
 namespace {
@@ -41,7 +43,8 @@ std::vector<JobStatus> job_states(const std::vector<BatchJob>& jobs,
   states.reserve(jobs.size());
   for (const auto& job : jobs) {
     JobStatus status;
-    const auto it = latest.find(job.key);
+    // A segment folder's name that is not UTF-8 is recorded with U+FFFD in its place.
+    const auto it = latest.find(recorded_text(job.key));
     if (it != latest.end()) {
       const nlohmann::json& line = *it->second;
       status.line = line;
