@@ -13,6 +13,7 @@
 #include "inkgen/common/checked_input.hpp"
 #include "inkgen/common/error.hpp"
 #include "inkgen/common/version.hpp"
+#include "inkgen/model/conv_routing.hpp"
 #include "inkgen/model/ink_score.hpp"
 
 namespace inkgen {
@@ -217,6 +218,9 @@ InkModel load_ink_model(const fs::path& path, const LoadOptions& options) {
                     short_reason(e));
     }
   }
+  if (model.frozen && options.device.is_cpu() && options.precision == Precision::fp32 &&
+      options.single_channel_gradient == SingleChannelGradient::inkgen)
+    model.single_channel_convolutions = route_single_channel_convolutions(model.module);
 
   // One forward pass on the card's shape, so that a wrong card or a broken model fails here with
   // a clear message rather than in the middle of a run.
