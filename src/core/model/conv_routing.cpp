@@ -98,7 +98,11 @@ bool qualifies(torch::jit::Node* node) {
 
 int route_single_channel_convolutions(torch::jit::Module& module) {
   int routed = 0;
+  // forward only: the same rewrite of a `features` method made it fail ("tensor does not have a
+  // device", CliHiddenLayers) and is not understood yet; hidden-layer objectives keep LibTorch's
+  // gradient.
   for (const auto& method : module.get_methods()) {
+    if (method.name() != "forward") continue;
     const auto graph = method.graph();
     std::vector<torch::jit::Node*> found;
     for (auto* node : graph->nodes())
@@ -110,7 +114,7 @@ int route_single_channel_convolutions(torch::jit::Module& module) {
       replacement->output()->setType(node->output()->type());
       node->output()->replaceAllUsesWith(replacement->output());
       node->destroy();
-      if (method.name() == "forward") ++routed;
+      ++routed;
     }
   }
   return routed;
