@@ -30,6 +30,8 @@ nlohmann::json describe(const InkModel& model) {
   for (const auto& [name, shape] : model.layers)
     j["layers"][name] = shape;
   j["parameters"] = model.parameter_count;
+  j["frozen"] = model.frozen;
+  j["single_channel_convolutions"] = model.single_channel_convolutions;
   j["device"] = model.device.str();
   j["threads"] = at::get_num_threads();
   j["inkgen_version"] = INKGEN_VERSION;
@@ -42,6 +44,15 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
   for (std::size_t i = 0; i < shape.size(); ++i)
     s += (i ? "," : "") + std::to_string(shape[i]);
   return s + "]";
+}
+
+// What the loader did to the module, so that a user comparing timings knows which path ran.
+std::string runtime_text(const InkModel& model) {
+  if (!model.frozen) return "unfrozen";
+  const int n = model.single_channel_convolutions;
+  return "frozen; " + (n == 0 ? std::string("LibTorch computes every input gradient")
+                              : std::to_string(n) + " one-channel convolution" +
+                                    (n == 1 ? "" : "s") + " with inkgen's own input gradient");
 }
 
 }  // namespace
@@ -81,6 +92,7 @@ Command add_info_command(CLI::App& parent, const Context& context) {
                               : layers_text(model) + "  C,(T,)H,W per sample")
                       << "\n"
                       << "parameters  " << model.parameter_count << "\n"
+                      << "runtime     " << runtime_text(model) << "\n"
                       << "device      " << model.device.str() << ", " << at::get_num_threads()
                       << " CPU threads\n";
             if (card.json.contains("metrics"))

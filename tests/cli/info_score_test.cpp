@@ -33,6 +33,17 @@ TEST(CliInfo, ShowsCardParametersAndOutputShape) {
   EXPECT_NE(human.out.find("parameters  297"), std::string::npos) << human.out;
 }
 
+// A user comparing timings must be able to see which gradient path the model got.
+TEST(CliInfo, SaysWhichConvolutionsGetInkgensOwnInputGradient) {
+  const auto j = test::json_of(run_inkgen({"info", "--json"}));  // the bundled model
+  EXPECT_EQ(j["frozen"], true);
+  EXPECT_EQ(j["single_channel_convolutions"], 1);  // its stem reads the one-channel volume
+  const auto human = run_inkgen({"info"});
+  EXPECT_NE(human.out.find("runtime     frozen; 1 one-channel convolution with inkgen's own"),
+            std::string::npos)
+      << human.out;
+}
+
 TEST(CliInfo, ModelWithoutCardFromTheCommandLine) {
   const auto j =
       test::json_of(run_inkgen({"info", "--model", test_model("tiny-nocard.pt").string(),

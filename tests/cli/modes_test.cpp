@@ -63,6 +63,8 @@ TEST_F(CliModes, AllFourModesMoveTheScoreTheRightWay) {
       EXPECT_EQ(record["status"], "done");
       EXPECT_EQ(record["mode"]["direction"], command);
       EXPECT_EQ(record["mode"]["source"], from);
+      EXPECT_EQ(record["model"]["frozen"], true);
+      EXPECT_EQ(record["model"]["single_channel_convolutions"], 1);
       const auto& s = record["starts"][0];
       const double before = s["start_score"]["logit"], after = s["final_score"]["logit"];
       if (std::string(command) == "maximize") {
@@ -312,6 +314,8 @@ TEST_F(CliModes, PrecisionAndFreezeOptionsReachTheModel) {
   const auto record = read_json(tmp_ / "bf16" / "run.json");
   EXPECT_EQ(record["options"]["precision"], "bf16");
   EXPECT_EQ(record["options"]["freeze"], false);
+  EXPECT_EQ(record["model"]["frozen"], false);
+  EXPECT_EQ(record["model"]["single_channel_convolutions"], 0);  // only a frozen fp32 model
   EXPECT_GT(record["starts"][0]["final_score"]["logit"].get<double>(),
             record["starts"][0]["start_score"]["logit"].get<double>());
 

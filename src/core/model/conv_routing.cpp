@@ -26,7 +26,7 @@ ConvGeometry geometry_of(const std::vector<std::int64_t>& stride,
 class SingleChannelConv3d : public torch::autograd::Function<SingleChannelConv3d> {
  public:
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& input,
-                            const at::Tensor& weight, const at::Tensor& bias,
+                            const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
                             const std::vector<std::int64_t>& stride,
                             const std::vector<std::int64_t>& padding) {
     ctx->saved_data["weight"] = weight;
@@ -58,8 +58,9 @@ at::Tensor single_channel_conv3d(const at::Tensor& input, const at::Tensor& weig
       weight.scalar_type() != at::kFloat || !input.device().is_cpu() || input.dim() != 5 ||
       input.size(1) != 1)
     return at::conv3d(input, weight, bias, stride, padding);
-  return SingleChannelConv3d::apply(input, weight, bias.value_or(at::Tensor()), stride.vec(),
-                                    padding.vec());
+  // The bias goes in as an optional: autograd records every plain Tensor argument, and an
+  // undefined one (a convolution without bias) fails there with "tensor does not have a device".
+  return SingleChannelConv3d::apply(input, weight, bias, stride.vec(), padding.vec());
 }
 
 TORCH_LIBRARY(inkgen, m) {
@@ -98,11 +99,8 @@ bool qualifies(torch::jit::Node* node) {
 
 int route_single_channel_convolutions(torch::jit::Module& module) {
   int routed = 0;
-  // forward only: the same rewrite of a `features` method made it fail ("tensor does not have a
-  // device", CliHiddenLayers) and is not understood yet; hidden-layer objectives keep LibTorch's
-  // gradient.
+  // Every method: `features` (hidden-layer objectives) runs the same first layer as forward.
   for (const auto& method : module.get_methods()) {
-    if (method.name() != "forward") continue;
     const auto graph = method.graph();
     std::vector<torch::jit::Node*> found;
     for (auto* node : graph->nodes())
@@ -114,7 +112,7 @@ int route_single_channel_convolutions(torch::jit::Module& module) {
       replacement->output()->setType(node->output()->type());
       node->output()->replaceAllUsesWith(replacement->output());
       node->destroy();
-      ++routed;
+      if (method.name() == "forward") ++routed;
     }
   }
   return routed;

@@ -32,7 +32,9 @@ nlohmann::json model_json(const InkModel& model) {
           {"input_shape", model.batch_shape(1)},
           {"output_shape", model.output_shape},
           {"output_kind", to_string(model.card.output_kind)},
-          {"parameters", model.parameter_count}};
+          {"parameters", model.parameter_count},
+          {"frozen", model.frozen},
+          {"single_channel_convolutions", model.single_channel_convolutions}};
 }
 
 nlohmann::json scale_json(const InkModel& model) {

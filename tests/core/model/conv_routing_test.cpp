@@ -14,8 +14,9 @@
 namespace inkgen {
 namespace {
 
-// A one-channel convolution feeding a two-channel one, one with dilation 2 and one with padding
-// "same": only the first may be rerouted.
+// A one-channel convolution feeding a two-channel one, one with dilation 2, one with padding
+// "same" and one without bias: the first and the last may be rerouted. `features` reads the
+// bias-less one, as a hidden-layer objective would.
 torch::jit::Module small_model() {
   torch::jit::Module m("Small");
   at::manual_seed(3);
@@ -24,16 +25,21 @@ torch::jit::Module small_model() {
   m.register_parameter("w2", at::randn({1, 2, 3, 3, 3}), false);
   m.register_parameter("w3", at::randn({3, 1, 3, 3, 3}), false);
   m.register_parameter("w4", at::randn({2, 1, 3, 3, 3}), false);
+  m.register_parameter("w5", at::randn({4, 1, 2, 3, 3}), false);
   m.define(R"(
 def forward(self, x):
     a = torch.conv3d(x, self.w1, self.b1, [1, 2, 2], [1, 1, 1])
     b = torch.conv3d(torch.relu(a), self.w2, None, [1, 1, 1], [1, 1, 1])
     c = torch.conv3d(x, self.w3, None, [1, 1, 1], [2, 2, 2], [2, 2, 2])
     d = torch.conv3d(x, self.w4, None, 1, "same")
-    return b.sum() + c.sum() + d.sum()
+    e = torch.conv3d(x, self.w5, None, [1, 1, 1], [0, 1, 1])
+    return b.sum() + c.sum() + d.sum() + e.sum()
+
+def features(self, x) -> Dict[str, Tensor]:
+    return {"e": torch.conv3d(x, self.w5, None, [1, 1, 1], [0, 1, 1])}
 )");
   m.eval();
-  return torch::jit::freeze(m);
+  return torch::jit::freeze(m, std::vector<std::string>{"features"});
 }
 
 at::Tensor input_gradient(torch::jit::Module& m, const at::Tensor& x0) {
@@ -42,13 +48,26 @@ at::Tensor input_gradient(torch::jit::Module& m, const at::Tensor& x0) {
   return torch::autograd::grad({out}, {x})[0];
 }
 
+at::Tensor features_gradient(torch::jit::Module& m, const at::Tensor& x0) {
+  const auto x = x0.clone().requires_grad_(true);
+  const auto out = m.get_method("features")({x}).toGenericDict().at("e").toTensor();
+  return torch::autograd::grad({(out * out).sum()}, {x})[0];
+}
+
+std::string graph_text(torch::jit::Module& m, const std::string& method) {
+  std::ostringstream text;
+  text << *m.get_method(method).graph();
+  return text.str();
+}
+
 TEST(ConvRouting, ReroutesOnlyPlainOneChannelConvolutionsAndKeepsTheirGradient) {
   auto plain = small_model();
   auto routed = small_model();
-  EXPECT_EQ(route_single_channel_convolutions(routed), 1);
-  std::ostringstream graph;
-  graph << *routed.get_method("forward").graph();
-  EXPECT_NE(graph.str().find("inkgen::single_channel_conv3d"), std::string::npos) << graph.str();
+  EXPECT_EQ(route_single_channel_convolutions(routed), 2) << "counted in forward only";
+  for (const char* method : {"forward", "features"}) {
+    const auto graph = graph_text(routed, method);
+    EXPECT_NE(graph.find("inkgen::single_channel_conv3d"), std::string::npos) << graph;
+  }
   EXPECT_EQ(route_single_channel_convolutions(routed), 0)
       << "a rerouted node is not rerouted again";
 
@@ -57,12 +76,17 @@ TEST(ConvRouting, ReroutesOnlyPlainOneChannelConvolutionsAndKeepsTheirGradient) 
   const auto got = input_gradient(routed, x);
   EXPECT_TRUE(at::allclose(got, expected, 1e-4, 1e-4))
       << "largest difference " << (got - expected).abs().max().item<float>();
+  // A bias-less convolution under autograd, as a hidden-layer objective runs it.
+  const auto expected_features = features_gradient(plain, x);
+  const auto got_features = features_gradient(routed, x);
+  EXPECT_TRUE(at::allclose(got_features, expected_features, 1e-4, 1e-4))
+      << "largest difference " << (got_features - expected_features).abs().max().item<float>();
   // Without gradients the rerouted op is the plain convolution, to the bit.
   c10::NoGradGuard no_grad;
   EXPECT_TRUE(at::equal(routed.forward({x}).toTensor(), plain.forward({x}).toTensor()));
 }
 
-TEST(ConvRouting, TheLoaderReroutesTheBundledModelsFirstLayerOnlyOnTheCpuInFp32) {
+TEST(ConvRouting, TheLoaderReroutesTheBundledModelsFirstLayerOnlyWhenFrozenInFp32) {
   const InkModel routed = load_ink_model(bundled_model_path(), {});
   EXPECT_EQ(routed.single_channel_convolutions, 1);
   LoadOptions libtorch;
@@ -84,6 +108,17 @@ TEST(ConvRouting, TheLoaderReroutesTheBundledModelsFirstLayerOnlyOnTheCpuInFp32)
   const auto got = gradient(routed);
   EXPECT_TRUE(at::allclose(got, expected, 1e-4, 1e-5))
       << "largest difference " << (got - expected).abs().max().item<float>();
+
+  // A hidden-layer objective goes through the features method, rerouted as well.
+  const auto layer_gradient = [&x](const InkModel& m) {
+    const auto input = x.clone().requires_grad_(true);
+    const auto layers = features(m, input);
+    return torch::autograd::grad({layers.front().second.square().sum()}, {input})[0];
+  };
+  const auto expected_layer = layer_gradient(plain);
+  const auto got_layer = layer_gradient(routed);
+  EXPECT_TRUE(at::allclose(got_layer, expected_layer, 1e-4, 1e-5))
+      << "largest difference " << (got_layer - expected_layer).abs().max().item<float>();
 }
 
 }  // namespace
