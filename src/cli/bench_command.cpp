@@ -349,6 +349,15 @@ int run_bench(const BenchOptions& o, const Context& context) {
   bool version_checked = false;
   for (const Workload& w : plan(o, load.device)) {
     const InkModel model = load_ink_model(w.model, load);
+    // The same loop with LibTorch running every operation, when inkgen has its own kernels for
+    // some of this model's: what those kernels give, measured in the same alternation.
+    std::optional<InkModel> plain;
+    if (model.single_channel_convolutions + model.window_max_pools > 0) {
+      LoadOptions libtorch = load;
+      libtorch.kernels = Kernels::libtorch;
+      plain = load_ink_model(w.model, libtorch);
+    }
+    std::vector<LoopRun> ours_plain;
     // Useful work of a step: the forward pass and the gradient of the input, which costs
     // the forward's multiply-adds again (weights get no gradient in inkgen's result).
     const double flops_per_crop_step = 4.0 * static_cast<double>(forward_macs(model, 1));
@@ -363,6 +372,12 @@ int run_bench(const BenchOptions& o, const Context& context) {
       if (!context.global.quiet) {
         std::fprintf(stderr, "  %s run %d/%d: inkgen %.2f", w.name.c_str(), r + 1, o.repeats,
                      ours.back().crop_steps_per_second);
+      }
+      if (plain) {
+        check_stop();
+        ours_plain.push_back(measure_inkgen(*plain, w, o.warmup));
+        if (!context.global.quiet)
+          std::fprintf(stderr, ", libtorch-kernels %.2f", ours_plain.back().crop_steps_per_second);
       }
       for (PeerResult& t : theirs) {
         if (!t.unavailable.empty()) continue;
@@ -405,6 +420,14 @@ int run_bench(const BenchOptions& o, const Context& context) {
                           {"final_logit_mean", ours.back().final_logit_mean},
                           {"runs", speeds(ours)}}},
                         {"peers", nlohmann::json::object()}};
+    j["inkgen"]["own_kernels"] = {
+        {"single_channel_convolutions", model.single_channel_convolutions},
+        {"window_max_pools", model.window_max_pools}};
+    if (plain) {
+      j["inkgen"]["with_libtorch_kernels"] = {{"crop_steps_per_second", median_speed(ours_plain)},
+                                              {"runs", speeds(ours_plain)}};
+      j["inkgen"]["own_kernels"]["gain"] = a / median_speed(ours_plain);
+    }
     const PeerResult* best = nullptr;
     for (const PeerResult& t : theirs) {
       if (t.runs.empty()) {
@@ -435,6 +458,13 @@ int run_bench(const BenchOptions& o, const Context& context) {
           "conv peak)  peak %s %.0f MiB  memory %s\n",
           w.name.c_str(), w.batch, w.steps, a, gflops, 100.0 * gflops / peak,
           load.device.is_cuda() ? "GPU" : "RSS", median_peak(ours), flat ? "flat" : "GREW");
+      if (plain) {
+        const double b = median_speed(ours_plain);
+        std::printf(
+            "  %-10s %8.2f crop-steps/s  inkgen %.2fx  (inkgen with LibTorch running every "
+            "operation: what its own kernels give)\n",
+            "libtorch-kernels", b, a / b);
+      }
       for (const PeerResult& t : theirs) {
         if (t.runs.empty()) {
           std::printf("  %-10s unavailable: %s\n", t.peer->name, t.unavailable.c_str());

@@ -32,6 +32,7 @@ nlohmann::json describe(const InkModel& model) {
   j["parameters"] = model.parameter_count;
   j["frozen"] = model.frozen;
   j["single_channel_convolutions"] = model.single_channel_convolutions;
+  j["window_max_pools"] = model.window_max_pools;
   j["device"] = model.device.str();
   j["threads"] = at::get_num_threads();
   j["inkgen_version"] = INKGEN_VERSION;
@@ -48,11 +49,17 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
 
 // What the loader did to the module, so that a user comparing timings knows which path ran.
 std::string runtime_text(const InkModel& model) {
-  if (!model.frozen) return "unfrozen";
-  const int n = model.single_channel_convolutions;
-  return "frozen; " + (n == 0 ? std::string("LibTorch computes every input gradient")
-                              : std::to_string(n) + " one-channel convolution" +
-                                    (n == 1 ? "" : "s") + " with inkgen's own input gradient");
+  const auto counted = [](int n, const std::string& what) {
+    return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+  };
+  std::string own;
+  if (model.single_channel_convolutions > 0)
+    own =
+        counted(model.single_channel_convolutions, "one-channel convolution") + " (input gradient)";
+  if (model.window_max_pools > 0)
+    own += (own.empty() ? "" : ", ") + counted(model.window_max_pools, "max pool");
+  return std::string(model.frozen ? "frozen" : "unfrozen") +
+         (own.empty() ? ": LibTorch runs every operation" : "; inkgen's own kernels for " + own);
 }
 
 }  // namespace

@@ -38,10 +38,16 @@ TEST(CliInfo, SaysWhichConvolutionsGetInkgensOwnInputGradient) {
   const auto j = test::json_of(run_inkgen({"info", "--json"}));  // the bundled model
   EXPECT_EQ(j["frozen"], true);
   EXPECT_EQ(j["single_channel_convolutions"], 1);  // its stem reads the one-channel volume
+  EXPECT_EQ(j["window_max_pools"], 0);
   const auto human = run_inkgen({"info"});
-  EXPECT_NE(human.out.find("runtime     frozen; 1 one-channel convolution with inkgen's own"),
+  EXPECT_NE(human.out.find("runtime     frozen; inkgen's own kernels for 1 one-channel "
+                           "convolution (input gradient)\n"),
             std::string::npos)
       << human.out;
+  const auto unfrozen = run_inkgen({"info", "--no-freeze"});
+  EXPECT_NE(unfrozen.out.find("runtime     unfrozen: LibTorch runs every operation"),
+            std::string::npos)
+      << unfrozen.out << unfrozen.err;
 }
 
 TEST(CliInfo, ModelWithoutCardFromTheCommandLine) {

@@ -29,16 +29,17 @@ inline const char* to_string(Precision p) {
 // so batch norms fold into convolutions and no autograd bookkeeping is kept for them.
 enum class Freeze { no, yes };
 
-// Who computes the input gradient of a convolution over a one-channel volume (conv_routing.hpp):
-// inkgen's own code on the CPU (the default; a frozen fp32 model), or LibTorch as everywhere else.
-enum class SingleChannelGradient { libtorch, inkgen };
+// Who runs the operations inkgen has its own CPU kernels for (a convolution's input gradient over
+// a one-channel volume, conv_routing.hpp; tiling max pools, pool_routing.hpp): inkgen (the
+// default; a frozen fp32 model on the CPU), or LibTorch as everywhere else.
+enum class Kernels { libtorch, inkgen };
 
 struct LoadOptions {
   c10::Device device = c10::Device(c10::kCPU);
   CardOverrides overrides;
   Freeze freeze = Freeze::yes;
   Precision precision = Precision::fp32;
-  SingleChannelGradient single_channel_gradient = SingleChannelGradient::inkgen;
+  Kernels kernels = Kernels::inkgen;
 };
 
 // A TorchScript ink model ready to run: in eval mode, its parameters frozen (the optimizer moves
@@ -53,8 +54,10 @@ struct InkModel {
   std::int64_t parameter_count = 0;
   Precision precision = Precision::fp32;
   bool frozen = false;
-  // Convolutions over a one-channel volume whose input gradient inkgen computes itself.
+  // Convolutions over a one-channel volume whose input gradient inkgen computes itself, and max
+  // pools (with the ReLU before them, where there is one) that inkgen runs itself.
   int single_channel_convolutions = 0;
+  int window_max_pools = 0;
   // The hidden layers the model's `features(x) -> Dict[str, Tensor]` method returns, in its
   // order, each with its shape for one sample as the load check found it (the card's "layers" is
   // documentation); empty when the model has no such method.

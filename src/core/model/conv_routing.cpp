@@ -9,13 +9,14 @@
 #include <optional>
 #include <vector>
 
+#include "graph_constants.hpp"
 #include "inkgen/model/single_channel_conv.hpp"
 
 namespace inkgen {
 
 namespace {
 
-constexpr const char* routed_op = "inkgen::single_channel_conv3d";
+constexpr const char* routed_conv_op = "inkgen::single_channel_conv3d";
 
 ConvGeometry geometry_of(const std::vector<std::int64_t>& stride,
                          const std::vector<std::int64_t>& padding) {
@@ -63,22 +64,14 @@ at::Tensor single_channel_conv3d(const at::Tensor& input, const at::Tensor& weig
   return SingleChannelConv3d::apply(input, weight, bias, stride.vec(), padding.vec());
 }
 
-TORCH_LIBRARY(inkgen, m) {
+TORCH_LIBRARY_FRAGMENT(inkgen, m) {
   m.def(
       "single_channel_conv3d(Tensor input, Tensor weight, Tensor? bias, int[3] stride, int[3] "
       "padding) -> Tensor",
       &single_channel_conv3d);
 }
 
-std::optional<std::vector<std::int64_t>> three_ints(torch::jit::Value* value) {
-  const auto constant = torch::jit::toIValue(value);
-  if (!constant || !constant->isIntList()) return std::nullopt;
-  auto ints = constant->toIntVector();
-  if (ints.size() != 3) return std::nullopt;
-  return ints;
-}
-
-bool qualifies(torch::jit::Node* node) {
+bool reads_one_channel(torch::jit::Node* node) {
   // aten::conv3d(input, weight, bias, stride, padding, dilation, groups)
   if (node->kind() != c10::Symbol::fromQualString("aten::conv3d") || node->inputs().size() != 7)
     return false;
@@ -104,10 +97,10 @@ int route_single_channel_convolutions(torch::jit::Module& module) {
     const auto graph = method.graph();
     std::vector<torch::jit::Node*> found;
     for (auto* node : graph->nodes())
-      if (qualifies(node)) found.push_back(node);
+      if (reads_one_channel(node)) found.push_back(node);
     for (auto* node : found) {
       auto* replacement =
-          graph->create(c10::Symbol::fromQualString(routed_op), node->inputs().slice(0, 5), 1);
+          graph->create(c10::Symbol::fromQualString(routed_conv_op), node->inputs().slice(0, 5), 1);
       replacement->insertBefore(node);
       replacement->output()->setType(node->output()->type());
       node->output()->replaceAllUsesWith(replacement->output());

@@ -15,6 +15,7 @@
 #include "inkgen/common/version.hpp"
 #include "inkgen/model/conv_routing.hpp"
 #include "inkgen/model/ink_score.hpp"
+#include "inkgen/model/pool_routing.hpp"
 
 namespace inkgen {
 
@@ -219,8 +220,10 @@ InkModel load_ink_model(const fs::path& path, const LoadOptions& options) {
     }
   }
   if (model.frozen && options.device.is_cpu() && options.precision == Precision::fp32 &&
-      options.single_channel_gradient == SingleChannelGradient::inkgen)
+      options.kernels == Kernels::inkgen) {
     model.single_channel_convolutions = route_single_channel_convolutions(model.module);
+    model.window_max_pools = route_window_max_pools(model.module);
+  }
 
   // One forward pass on the card's shape, so that a wrong card or a broken model fails here with
   // a clear message rather than in the middle of a run.

@@ -5,16 +5,11 @@
 
 #include <algorithm>
 
+#include "vector_clones.hpp"
+
 namespace inkgen {
 
 namespace {
-
-// The build targets any x86-64; the loops below are worth AVX2 + FMA where the CPU has them.
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
-#define INKGEN_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define INKGEN_VECTOR_CLONES
-#endif
 
 struct ConvShape {
   std::int64_t D, H, W, KD, KH, KW, OD, OH, OW;

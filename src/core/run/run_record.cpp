@@ -34,7 +34,8 @@ nlohmann::json model_json(const InkModel& model) {
           {"output_kind", to_string(model.card.output_kind)},
           {"parameters", model.parameter_count},
           {"frozen", model.frozen},
-          {"single_channel_convolutions", model.single_channel_convolutions}};
+          {"single_channel_convolutions", model.single_channel_convolutions},
+          {"window_max_pools", model.window_max_pools}};
 }
 
 nlohmann::json scale_json(const InkModel& model) {

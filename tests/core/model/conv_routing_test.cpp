@@ -90,7 +90,7 @@ TEST(ConvRouting, TheLoaderReroutesTheBundledModelsFirstLayerOnlyWhenFrozenInFp3
   const InkModel routed = load_ink_model(bundled_model_path(), {});
   EXPECT_EQ(routed.single_channel_convolutions, 1);
   LoadOptions libtorch;
-  libtorch.single_channel_gradient = SingleChannelGradient::libtorch;
+  libtorch.kernels = Kernels::libtorch;
   const InkModel plain = load_ink_model(bundled_model_path(), libtorch);
   EXPECT_EQ(plain.single_channel_convolutions, 0);
   LoadOptions unfrozen;
