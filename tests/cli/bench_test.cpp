@@ -27,6 +27,17 @@ TEST(CliBench, ReportsEachPeerBesideInkgenAndTheBestOfThem) {
   const auto& w = j["workloads"][0];
   EXPECT_GT(w["inkgen"]["crop_steps_per_second"].get<double>(), 0.0);
   EXPECT_EQ(w["inkgen"]["runs"].size(), 2u);
+  // The bundled model's stem has inkgen's own input gradient, so the same loop with LibTorch
+  // running everything is measured beside it and the gain is what the two give.
+  const auto& own = w["inkgen"]["own_kernels"];
+  EXPECT_EQ(own["single_channel_convolutions"], 1);
+  EXPECT_EQ(own["window_max_pools"], 0);
+  const auto& plain = w["inkgen"]["with_libtorch_kernels"];
+  EXPECT_EQ(plain["runs"].size(), 2u);
+  EXPECT_NEAR(own["gain"].get<double>(),
+              w["inkgen"]["crop_steps_per_second"].get<double>() /
+                  plain["crop_steps_per_second"].get<double>(),
+              1e-9);
   double best = 0;
   for (const char* name : {"as-written", "eager"}) {
     const auto& p = w["peers"][name];

@@ -34,7 +34,7 @@ TEST(CliInfo, ShowsCardParametersAndOutputShape) {
 }
 
 // A user comparing timings must be able to see which gradient path the model got.
-TEST(CliInfo, SaysWhichConvolutionsGetInkgensOwnInputGradient) {
+TEST(CliInfo, SaysWhichOperationsRunOnInkgensOwnKernels) {
   const auto j = test::json_of(run_inkgen({"info", "--json"}));  // the bundled model
   EXPECT_EQ(j["frozen"], true);
   EXPECT_EQ(j["single_channel_convolutions"], 1);  // its stem reads the one-channel volume

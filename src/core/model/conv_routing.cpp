@@ -9,7 +9,7 @@
 #include <optional>
 #include <vector>
 
-#include "graph_constants.hpp"
+#include "inkgen/model/graph_constants.hpp"
 #include "inkgen/model/single_channel_conv.hpp"
 
 namespace inkgen {

@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "graph_constants.hpp"
+#include "inkgen/model/graph_constants.hpp"
 #include "inkgen/model/window_max_pool.hpp"
 
 namespace inkgen {

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "vector_clones.hpp"
+#include "inkgen/common/vector_clones.hpp"
 
 namespace inkgen {
 

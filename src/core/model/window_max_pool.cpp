@@ -7,7 +7,7 @@
 #include <limits>
 #include <vector>
 
-#include "vector_clones.hpp"
+#include "inkgen/common/vector_clones.hpp"
 
 namespace inkgen {
 
