@@ -44,6 +44,9 @@ TEST(CliInfo, SaysWhichOperationsRunOnInkgensOwnKernels) {
                            "convolution (input gradient)\n"),
             std::string::npos)
       << human.out;
+  const auto plain = run_inkgen({"info", "--kernels", "libtorch"});
+  EXPECT_NE(plain.out.find("runtime     frozen: LibTorch runs every operation"), std::string::npos)
+      << plain.out << plain.err;
   const auto unfrozen = run_inkgen({"info", "--no-freeze"});
   EXPECT_NE(unfrozen.out.find("runtime     unfrozen: LibTorch runs every operation"),
             std::string::npos)

@@ -319,6 +319,24 @@ TEST_F(CliModes, PrecisionAndFreezeOptionsReachTheModel) {
   EXPECT_GT(record["starts"][0]["final_score"]["logit"].get<double>(),
             record["starts"][0]["start_score"]["logit"].get<double>());
 
+  // LibTorch for every operation, on request: recorded, and nothing rerouted.
+  args = base("maximize", "noise", "libtorch");
+  for (const char* a : {"--kernels", "libtorch"})
+    args.push_back(a);
+  ASSERT_EQ(run_inkgen(args).exit_code, 0);
+  const auto plain = read_json(tmp_ / "libtorch" / "run.json");
+  EXPECT_EQ(plain["options"]["kernels"], "libtorch");
+  EXPECT_EQ(plain["model"]["frozen"], true);
+  EXPECT_EQ(plain["model"]["single_channel_convolutions"], 0);
+  args = base("maximize", "noise", "onednn");
+  for (const char* a : {"--kernels", "onednn"})
+    args.push_back(a);
+  const auto unknown = run_inkgen(args);
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("--kernels 'onednn' is unknown; use inkgen or libtorch"),
+            std::string::npos)
+      << unknown.err;
+
   args = base("maximize", "noise", "fp64");
   for (const char* a : {"--precision", "fp64"})
     args.push_back(a);

@@ -24,6 +24,7 @@ struct ModelRef {
   CardOverrides overrides;
   Precision precision = Precision::fp32;
   Freeze freeze = Freeze::yes;
+  Kernels kernels = Kernels::inkgen;
   std::string key;  // path, overrides and load options as text, for the cache and for grouping
 };
 

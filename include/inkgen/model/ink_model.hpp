@@ -33,6 +33,14 @@ enum class Freeze { no, yes };
 // a one-channel volume, conv_routing.hpp; tiling max pools, pool_routing.hpp): inkgen (the
 // default; a frozen fp32 model on the CPU), or LibTorch as everywhere else.
 enum class Kernels { libtorch, inkgen };
+inline constexpr EnumNames<Kernels, 2> kernels_names{
+    {{Kernels::inkgen, "inkgen"}, {Kernels::libtorch, "libtorch"}}};
+inline Kernels parse_kernels(const std::string& text) {
+  return parse_enum(kernels_names, text, "--kernels");
+}
+inline const char* to_string(Kernels k) {
+  return enum_name(kernels_names, k);
+}
 
 struct LoadOptions {
   c10::Device device = c10::Device(c10::kCPU);

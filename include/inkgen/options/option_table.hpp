@@ -51,6 +51,7 @@ struct JobSettings {
   std::string input_shape, scale, range, output_kind;  // empty: the card's
   std::string precision = "fp32";
   bool freeze = true;
+  std::string kernels = "inkgen";
   std::optional<int> z0;  // unset: the card's z0, else the centred window
   bool reverse_layers = false;
   int level = 0;        // Zarr input: the OME-Zarr multiscale level

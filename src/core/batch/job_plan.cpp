@@ -54,6 +54,7 @@ LoadOptions model_load_options(const JobSettings& s) {
   if (!s.output_kind.empty()) load.overrides.output_kind = parse_output_kind(s.output_kind);
   load.precision = parse_precision(s.precision);
   load.freeze = s.freeze ? Freeze::yes : Freeze::no;
+  load.kernels = parse_kernels(s.kernels);
   return load;
 }
 
@@ -92,9 +93,11 @@ JobTemplate plan_template(const JobRequest& r, const JobRequest& own, const fs::
   const auto& o = t.model.overrides = load.overrides;
   t.model.precision = load.precision;
   t.model.freeze = load.freeze;
+  t.model.kernels = load.kernels;
   t.model.key = t.model.path.string() + "|" + s.input_shape + "|" + o.scale.value_or("") + "|" +
                 s.range + "|" + s.output_kind + "|" + to_string(t.model.precision) + "|" +
-                (t.model.freeze == Freeze::yes ? "frozen" : "unfrozen");
+                (t.model.freeze == Freeze::yes ? "frozen" : "unfrozen") + "|" +
+                to_string(t.model.kernels);
 
   t.optimize = s.optimize;  // resolve_settings gave it the mode's direction
   check_options(t.optimize);

@@ -13,6 +13,7 @@ const InkModel& ModelCache::get(const ModelRef& ref) {
       load.overrides = ref.overrides;
       load.precision = ref.precision;
       load.freeze = ref.freeze;
+      load.kernels = ref.kernels;
       entry.model = std::make_unique<InkModel>(load_ink_model(ref.path, load));
     } catch (const Error& e) {
       entry.error = std::make_unique<Error>(e);

@@ -261,6 +261,13 @@ std::vector<OptionSpec> make_table() {
       "precision", "fp32, bf16 or fp16 (fp16 on a GPU only): the model's arithmetic",
       [](const json& v, S& s) { s.precision = v.get<std::string>(); },
       [](const S& s) { return json(s.precision); }));
+  t.push_back(text(
+      "kernels",
+      "inkgen or libtorch: who runs the operations inkgen has its own CPU kernels for (a "
+      "one-channel convolution's input gradient, max pools that tile their input; `inkgen info` "
+      "lists them); libtorch to compare or to rule them out",
+      [](const json& v, S& s) { s.kernels = v.get<std::string>(); },
+      [](const S& s) { return json(s.kernels); }));
   {
     OptionSpec freeze = typed(
         OptionType::flag, "freeze", "Run the model unfrozen (torch::jit::freeze is the default)",
@@ -564,7 +571,7 @@ std::vector<OptionSpec> make_table() {
   for (auto& o : t) {
     for (const char* key :
          {"segment", "crops", "z0", "reverse-layers", "level", "model", "input-shape", "scale",
-          "range", "output-kind", "precision", "freeze", "seed", "name", "batch"})
+          "range", "output-kind", "precision", "freeze", "kernels", "seed", "name", "batch"})
       if (o.key == key) o.scopes |= in_attribute;
   }
   return t;
@@ -662,8 +669,8 @@ std::array<double, 2> parse_lo_hi(const std::string& text, const std::string& op
 }
 
 const std::vector<std::string>& model_option_keys() {
-  static const std::vector<std::string> keys{"model",       "input-shape", "scale", "range",
-                                             "output-kind", "precision",   "freeze"};
+  static const std::vector<std::string> keys{"model",       "input-shape", "scale",  "range",
+                                             "output-kind", "precision",   "freeze", "kernels"};
   return keys;
 }
 

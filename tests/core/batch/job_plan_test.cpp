@@ -178,6 +178,7 @@ TEST_F(BatchJobPlan, BadValuesAreRefusedNamingTheLineAndOption) {
   check(R"("stop-at": 1.5)", "--stop-at");
   check(R"("diversity": -1)", "--diversity");
   check(R"("precision": "fp8")", "fp8");
+  check(R"("kernels": "onednn")", "--kernels 'onednn' is unknown; use inkgen or libtorch");
   EXPECT_NE(error_of(R"({"source": "noise"})").find("no mode"), std::string::npos);
   EXPECT_NE(error_of(R"({"mode": "up", "source": "noise"})").find("\"up\""), std::string::npos);
   EXPECT_NE(error_of(R"({"mode": "maximize", "segment": "segA"})").find("\"crops\""),
@@ -295,6 +296,7 @@ TEST_F(BatchJobPlan, EachKeyChangesTheFingerprintExactlyWhenItShapesTheResult) {
       {"output-kind", noise, R"("probability")", Effect::shapes},
       {"precision", listed, R"("bf16")", Effect::shapes},
       {"freeze", listed, "false", Effect::shapes},
+      {"kernels", listed, R"("libtorch")", Effect::shapes},
       {"z0", listed, "1", Effect::shapes},
       {"reverse-layers", listed, "true", Effect::shapes},
       {"level", listed, "1", Effect::shapes},
