@@ -9,7 +9,7 @@
 #include <optional>
 #include <vector>
 
-#include "inkgen/model/graph_constants.hpp"
+#include "inkgen/model/graph_rewrite.hpp"
 #include "inkgen/model/single_channel_conv.hpp"
 
 namespace inkgen {
@@ -94,17 +94,8 @@ int route_single_channel_convolutions(torch::jit::Module& module) {
   int routed = 0;
   // Every method: `features` (hidden-layer objectives) runs the same first layer as forward.
   for (const auto& method : module.get_methods()) {
-    const auto graph = method.graph();
-    std::vector<torch::jit::Node*> found;
-    for (auto* node : graph->nodes())
-      if (reads_one_channel(node)) found.push_back(node);
-    for (auto* node : found) {
-      auto* replacement =
-          graph->create(c10::Symbol::fromQualString(routed_conv_op), node->inputs().slice(0, 5), 1);
-      replacement->insertBefore(node);
-      replacement->output()->setType(node->output()->type());
-      node->output()->replaceAllUsesWith(replacement->output());
-      node->destroy();
+    for (auto* node : nodes_where(*method.graph(), reads_one_channel)) {
+      replace_with_call(node, routed_conv_op, node->inputs().slice(0, 5));
       if (method.name() == "forward") ++routed;
     }
   }

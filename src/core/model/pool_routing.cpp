@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "inkgen/model/graph_constants.hpp"
+#include "inkgen/model/graph_rewrite.hpp"
 #include "inkgen/model/window_max_pool.hpp"
 
 namespace inkgen {
@@ -82,22 +82,15 @@ int route_window_max_pools(torch::jit::Module& module) {
   const auto relu_kind = c10::Symbol::fromQualString("aten::relu");
   for (const auto& method : module.get_methods()) {
     const auto graph = method.graph();
-    std::vector<torch::jit::Node*> found;
-    for (auto* node : graph->nodes())
-      if (tiles_its_input(node)) found.push_back(node);
-    for (auto* node : found) {
+    for (auto* node : nodes_where(*graph, tiles_its_input)) {
       torch::jit::Value* input = node->input(0);
       torch::jit::Node* relu = input->node();
       // The ReLU is folded only when nothing else reads its output.
       const bool fold = relu->kind() == relu_kind && input->uses().size() == 1;
       torch::jit::WithInsertPoint guard(node);
-      auto* replacement = graph->create(
-          c10::Symbol::fromQualString(routed_pool_op),
-          {fold ? relu->input(0) : input, node->input(1), graph->insertConstant(fold)}, 1);
-      replacement->insertBefore(node);
-      replacement->output()->setType(node->output()->type());
-      node->output()->replaceAllUsesWith(replacement->output());
-      node->destroy();
+      replace_with_call(
+          node, routed_pool_op,
+          {fold ? relu->input(0) : input, node->input(1), graph->insertConstant(fold)});
       if (fold) relu->destroy();
       if (method.name() == "forward") ++routed;
     }
