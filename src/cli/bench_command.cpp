@@ -404,9 +404,8 @@ int run_bench(const BenchOptions& o, const Context& context) {
       if (!context.global.quiet) std::fprintf(stderr, " crop-steps/s\n");
     }
     const double a = median_speed(ours);
-    // A leak grows the process in every run; glibc's heaps (one per thread that allocates) settle
-    // in a few jumps over the first runs and then stay. So memory counts as growing when it grew
-    // in most runs.
+    // A leak grows the process in every run; glibc's heaps (one per thread that allocates) grow
+    // in a few jumps and then stop. So memory counts as growing when it grew in most runs.
     std::vector<double> growth;
     int grew = 0;
     for (const auto& r : ours) {
