@@ -25,6 +25,7 @@
 #include "inkgen/model/flop_counter.hpp"
 #include "inkgen/model/process_memory.hpp"
 #include "inkgen/optimize/optimization.hpp"
+#include "inkgen/optimize/row_split.hpp"
 #include "inkgen/optimize/start_volume.hpp"
 
 namespace inkgen::cli {
@@ -154,12 +155,13 @@ std::string quote(const std::string& s) {
   return "'" + s + "'";
 }
 
-LoopRun measure_inkgen(const InkModel& model, const Workload& w, int warmup) {
+LoopRun measure_inkgen(const InkModel& model, const Workload& w, int warmup, bool split_batch) {
   std::vector<at::Tensor> starts;
   for (const auto& s : noise_starts(model.card, w.batch, {}, 0))
     starts.push_back(s.values);
   const auto x = at::stack(starts);
   OptimizeOptions o;
+  o.split_batch = split_batch;
   o.steps = warmup;
   optimize_input(model, x,
                  o);  // lets the graph executor specialise, as the reference's warm-up does
@@ -299,6 +301,17 @@ struct PeerResult {
   std::string unavailable;
 };
 
+// inkgen with one of its levers off: its runs, and where they go in the JSON.
+struct Lever {
+  const char* name;         // the row's label
+  const char* without_key;  // inkgen.<key>: the speed without the lever
+  const char* gain_key;     // inkgen.<key>.gain: inkgen's speed over it
+  const char* what;
+  const InkModel* model;
+  bool split_batch;
+  std::vector<LoopRun> runs;
+};
+
 double median_speed(const std::vector<LoopRun>& runs) {
   std::vector<double> v;
   for (const auto& r : runs)
@@ -351,15 +364,34 @@ int run_bench(const BenchOptions& o, const Context& context) {
   bool version_checked = false;
   for (const Workload& w : plan(o, load.device)) {
     const InkModel model = load_ink_model(w.model, load);
-    // The same loop with LibTorch running every operation, when inkgen has its own kernels for
-    // some of this model's: what those kernels give, measured in the same alternation.
+    // inkgen without each of its levers, where the lever applies, in the same alternation: what
+    // each gives, measured in every bench run.
     std::optional<InkModel> plain;
     if (model.single_channel_convolutions + model.window_max_pools > 0) {
       LoadOptions libtorch = load;
       libtorch.kernels = Kernels::libtorch;
       plain = load_ink_model(w.model, libtorch);
     }
-    std::vector<LoopRun> ours_plain;
+    std::vector<Lever> levers;
+    if (plain) {
+      levers.push_back({"libtorch-kernels",
+                        "with_libtorch_kernels",
+                        "own_kernels",
+                        "inkgen with LibTorch running every operation: what its own kernels give",
+                        &*plain,
+                        true,
+                        {}});
+    }
+    if (load.device.is_cpu() && plan_row_parts(threads, w.batch).size() > 1) {
+      levers.push_back({"whole-batch",
+                        "whole_batch",
+                        "split_batch",
+                        "inkgen with each step's batch whole over all threads: what one part of "
+                        "the batch per thread gives",
+                        &model,
+                        false,
+                        {}});
+    }
     // Useful work of a step: the forward pass and the gradient of the input, which costs
     // the forward's multiply-adds again (weights get no gradient in inkgen's result).
     const double flops_per_crop_step = 4.0 * static_cast<double>(forward_macs(model, 1));
@@ -370,16 +402,16 @@ int run_bench(const BenchOptions& o, const Context& context) {
     // Alternating runs, so that a slow minute of a shared machine hits every loop alike.
     for (int r = 0; r < o.repeats; ++r) {
       check_stop();
-      ours.push_back(measure_inkgen(model, w, o.warmup));
+      ours.push_back(measure_inkgen(model, w, o.warmup, true));
       if (!context.global.quiet) {
         std::fprintf(stderr, "  %s run %d/%d: inkgen %.2f", w.name.c_str(), r + 1, o.repeats,
                      ours.back().crop_steps_per_second);
       }
-      if (plain) {
+      for (Lever& l : levers) {
         check_stop();
-        ours_plain.push_back(measure_inkgen(*plain, w, o.warmup));
+        l.runs.push_back(measure_inkgen(*l.model, w, o.warmup, l.split_batch));
         if (!context.global.quiet)
-          std::fprintf(stderr, ", libtorch-kernels %.2f", ours_plain.back().crop_steps_per_second);
+          std::fprintf(stderr, ", %s %.2f", l.name, l.runs.back().crop_steps_per_second);
       }
       for (PeerResult& t : theirs) {
         if (!t.unavailable.empty()) continue;
@@ -432,10 +464,10 @@ int run_bench(const BenchOptions& o, const Context& context) {
     j["inkgen"]["own_kernels"] = {
         {"single_channel_convolutions", model.single_channel_convolutions},
         {"window_max_pools", model.window_max_pools}};
-    if (plain) {
-      j["inkgen"]["with_libtorch_kernels"] = {{"crop_steps_per_second", median_speed(ours_plain)},
-                                              {"runs", speeds(ours_plain)}};
-      j["inkgen"]["own_kernels"]["gain"] = a / median_speed(ours_plain);
+    for (const Lever& l : levers) {
+      j["inkgen"][l.without_key] = {{"crop_steps_per_second", median_speed(l.runs)},
+                                    {"runs", speeds(l.runs)}};
+      j["inkgen"][l.gain_key]["gain"] = a / median_speed(l.runs);
     }
     const PeerResult* best = nullptr;
     for (const PeerResult& t : theirs) {
@@ -467,12 +499,9 @@ int run_bench(const BenchOptions& o, const Context& context) {
           "conv peak)  peak %s %.0f MiB  memory %s\n",
           w.name.c_str(), w.batch, w.steps, a, gflops, 100.0 * gflops / peak,
           load.device.is_cuda() ? "GPU" : "RSS", median_peak(ours), flat ? "flat" : "GREW");
-      if (plain) {
-        const double b = median_speed(ours_plain);
-        std::printf(
-            "  %-10s %8.2f crop-steps/s  inkgen %.2fx  (inkgen with LibTorch running every "
-            "operation: what its own kernels give)\n",
-            "libtorch-kernels", b, a / b);
+      for (const Lever& l : levers) {
+        const double b = median_speed(l.runs);
+        std::printf("  %-10s %8.2f crop-steps/s  inkgen %.2fx  (%s)\n", l.name, b, a / b, l.what);
       }
       for (const PeerResult& t : theirs) {
         if (t.runs.empty()) {

@@ -17,7 +17,7 @@ using test::run_inkgen;
 // A tiny run of the bundled model: the loops' speed is not the point.
 std::vector<std::string> bench(const std::string& peers, const std::string& python) {
   return {"bench", "--workloads", "bundled", "--steps",   "2",     "--batch",
-          "2",     "--warmup",    "0",       "--repeats", "2",     "--peers",
+          "8",     "--warmup",    "0",       "--repeats", "2",     "--peers",
           peers,   "--python",    python,    "--quiet",   "--json"};
 }
 
@@ -46,6 +46,21 @@ TEST(CliBench, ReportsEachPeerBesideInkgenAndTheBestOfThem) {
               w["inkgen"]["crop_steps_per_second"].get<double>() /
                   plain["crop_steps_per_second"].get<double>(),
               1e-9);
+  // The bench's threads are all the CPUs; with more than one, a batch of 8 is split in parts
+  // (inkgen's default), and the whole batch is measured beside it.
+  if (j["threads"].get<int>() > 1) {
+    const auto& whole = w["inkgen"]["whole_batch"];
+    EXPECT_EQ(whole["runs"].size(), 2u);
+    EXPECT_NEAR(w["inkgen"]["split_batch"]["gain"].get<double>(),
+                w["inkgen"]["crop_steps_per_second"].get<double>() /
+                    whole["crop_steps_per_second"].get<double>(),
+                1e-9);
+  }
+  const auto one =
+      run_inkgen({"--threads", "1", "bench", "--workloads", "bundled", "--steps", "1", "--batch",
+                  "8", "--warmup", "0", "--repeats", "1", "--peers", "", "--quiet", "--json"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_FALSE(nlohmann::json::parse(one.out)["workloads"][0]["inkgen"].contains("whole_batch"));
   double best = 0;
   for (const char* name : {"as-written", "eager"}) {
     const auto& p = w["peers"][name];

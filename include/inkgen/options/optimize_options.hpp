@@ -183,7 +183,10 @@ struct OptimizeOptions {
   double grad_blur = 0.0;
   ChangeSign change_sign = ChangeSign::both;
   double grad_threshold = 0.0;
-  bool clamp = true;       // keep pixel values inside the card's valid range after every step
+  bool clamp = true;  // keep pixel values inside the card's valid range after every step
+  // On a CPU with several threads, run the model's part of each step as one part of the batch
+  // per thread (optimize/row_split.hpp).
+  bool split_batch = true;
   std::uint64_t seed = 0;  // drives the jitter
   int report_every = 10;   // read the scores back to the host every K steps (and at the end)
   int save_every = 0;      // hand a snapshot of the volume to on_snapshot every K steps (0: never)

@@ -1,6 +1,7 @@
 #include "inkgen/optimize/optimization.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <c10/core/GradMode.h>
 #include <torch/csrc/autograd/autograd.h>
 
@@ -8,11 +9,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <random>
 
 #include "inkgen/common/error.hpp"
 #include "inkgen/optimize/change_sign.hpp"
 #include "inkgen/optimize/gaussian_blur.hpp"
+#include "inkgen/optimize/row_split.hpp"
 #include "inkgen/optimize/soft_threshold.hpp"
 #include "inkgen/optimize/volume_tensor.hpp"
 
@@ -28,6 +31,26 @@ double seconds_since(Clock::time_point t0) {
 
 at::Tensor row_index(const std::vector<std::int64_t>& rows, const at::Device& device) {
   return at::tensor(rows, at::kLong).to(device);
+}
+
+// The gradient at `theta` of a step whose model part was computed apart: `seen_grad` is what
+// flows back into the model's input `seen`, `regularizer` (or undefined) a loss on the volume.
+at::Tensor backward_to(const at::Tensor& theta, const at::Tensor& seen, const at::Tensor& seen_grad,
+                       const at::Tensor& regularizer) {
+  std::vector<at::Tensor> outputs, grads;
+  // A pixel volume seen as it is: the model's input is theta itself.
+  const bool seen_is_theta = seen.is_same(theta);
+  if (!seen_is_theta) {
+    outputs.push_back(seen);
+    grads.push_back(seen_grad);
+  }
+  if (regularizer.defined()) {
+    outputs.push_back(regularizer);
+    grads.push_back(at::ones_like(regularizer));
+  }
+  if (outputs.empty()) return seen_grad;
+  const at::Tensor rest = torch::autograd::grad(outputs, {theta}, grads)[0];
+  return seen_is_theta ? seen_grad + rest : rest;
 }
 
 }  // namespace
@@ -220,6 +243,13 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
     }
   };
 
+  // On the CPU with several threads, the model's part of each step runs as one part of the
+  // batch per thread (row_split.hpp).
+  const int threads = model.device.is_cpu() ? at::get_num_threads() : 1;
+  std::optional<RowSplit> split;
+  if (options.split_batch && plan_row_parts(threads, static_cast<std::int64_t>(n)).size() > 1)
+    split.emplace(threads, static_cast<std::int64_t>(n));
+
   const auto loop_start = Clock::now();
   for (int step = 1; step <= options.steps; ++step) {
     if (callbacks.stop && callbacks.stop->load()) {
@@ -230,16 +260,29 @@ OptimizeResult optimize_input(const InkModel& model, const at::Tensor& start,
     const at::Tensor xi = param.volume(theta_i);
     const auto seen =
         random_transform(apply_shift(xi, random_shift(reg.jitter, rng)), reg.robust, fill, rng);
-    const auto pass = run_model(model, seen, objective.reads_layers);
-    const auto& cells = pass.output;
-    const auto losses = objective_loss(objective, cells, pass.layers, options.direction);
-    at::Tensor loss = batch_mean ? losses.mean() : losses.sum();
-    if (reg.l2 > 0) loss = loss + reg.l2 * l2_to_start(xi, origin).sum();
-    if (reg.tv > 0) loss = loss + reg.tv * total_variation_3d(xi).sum();
+    at::Tensor regularizer;  // undefined: none asked for
+    const auto add = [&regularizer](const at::Tensor& term) {
+      regularizer = regularizer.defined() ? regularizer + term : term;
+    };
+    if (reg.l2 > 0) add(reg.l2 * l2_to_start(xi, origin).sum());
+    if (reg.tv > 0) add(reg.tv * total_variation_3d(xi).sum());
     // Scaled by the batch size, like the summed scores it balances.
     if (reg.diversity > 0)
-      loss = loss + reg.diversity * static_cast<double>(n) * diversity_penalty(xi, origin);
-    at::Tensor grad = torch::autograd::grad({loss}, {theta_i})[0];
+      add(reg.diversity * static_cast<double>(n) * diversity_penalty(xi, origin));
+    at::Tensor cells, grad;
+    if (split) {
+      auto pass = split->run(model, objective, seen, options.direction,
+                             batch_mean ? 1.0 / static_cast<double>(n) : 1.0);
+      cells = std::move(pass.cells);
+      grad = backward_to(theta_i, seen, pass.input_grad, regularizer);
+    } else {
+      const auto pass = run_model(model, seen, objective.reads_layers);
+      cells = pass.output;
+      const auto losses = objective_loss(objective, cells, pass.layers, options.direction);
+      at::Tensor loss = batch_mean ? losses.mean() : losses.sum();
+      if (regularizer.defined()) loss = loss + regularizer;
+      grad = torch::autograd::grad({loss}, {theta_i})[0];
+    }
     c10::NoGradGuard no_grad;
     const at::Tensor rows = score_rows(cells.detach());
     pending.push_back(rows);

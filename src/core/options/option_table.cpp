@@ -476,6 +476,16 @@ std::vector<OptionSpec> make_table() {
       "(0: none; recipe minimal: 0.05): the change goes where the model is most sensitive",
       [](const json& v, S& s) { s.optimize.grad_threshold = v.get<double>(); },
       [](const S& s) { return json(s.optimize.grad_threshold); }));
+  {
+    OptionSpec split = typed(
+        OptionType::flag, "split-batch",
+        "Run each step's batch through the model whole, every operation over all threads (the "
+        "default on a CPU with several threads: one part of the batch per thread, side by side)",
+        [](const json& v, S& s) { s.optimize.split_batch = v.get<bool>(); },
+        [](const S& s) { return json(s.optimize.split_batch); });
+    split.negated_flag = true;
+    t.push_back(split);
+  }
 
   {
     OptionSpec batch = typed(
@@ -589,10 +599,8 @@ const OptionSpec* find_option(const std::string& raw) {
   std::replace(key.begin(), key.end(), '_', '-');
   if (key == "from") key = "source";
   if (key == "crop") key = "crops";
-  if (key == "no-clamp") key = "clamp";
-  if (key == "no-freeze") key = "freeze";
   for (const auto& o : option_table())
-    if (o.key == key) return &o;
+    if (o.key == key || (o.negated_flag && key == "no-" + o.key)) return &o;
   return nullptr;
 }
 
